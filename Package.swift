@@ -1,0 +1,94 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "yongjun",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "yongjun", targets: ["yongjun"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Domain: card categories, ID numbers, CSV rules, the signed-code format. No I/O; time, keys and randomness come in.
+        .target(
+            name: "YongjunCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The data directory: SQLite through GRDB, key files, the durable verification log.
+        .target(
+            name: "YongjunStorage",
+            dependencies: [
+                "YongjunCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: routes, controllers, the verification hot path.
+        .target(
+            name: "YongjunServer",
+            dependencies: [
+                "YongjunCore",
+                "YongjunStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "yongjun",
+            dependencies: [
+                "YongjunCore",
+                "YongjunStorage",
+                "YongjunServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "YongjunCoreTests",
+            dependencies: ["YongjunCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "YongjunStorageTests",
+            dependencies: ["YongjunCore", "YongjunStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "YongjunServerTests",
+            dependencies: [
+                "YongjunCore",
+                "YongjunStorage",
+                "YongjunServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `yongjun` binary as a process, the way the bureau does.
+        .testTarget(
+            name: "YongjunCLITests",
+            dependencies: ["yongjun", "YongjunCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

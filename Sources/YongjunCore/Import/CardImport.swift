@@ -1,0 +1,143 @@
+/// One cardholder row from the bureau's CSV, validated.
+public struct ImportedCard: Sendable, Equatable {
+    /// 优待证号
+    public var cardNo: String
+    public var name: String
+    public var idNumber: ChineseIDNumber
+    public var category: CardCategory
+    public var validUntil: CalendarDate
+    public var phone: String?
+}
+
+/// A bad line in an import file: which line, and what to fix.
+public struct ImportProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let line: Int
+    public let reason: String
+    public var description: String { "line \(line): \(reason)" }
+}
+
+/// Reads the cardholders CSV: header in English or Chinese, columns in any order.
+///
+/// Either every row is good and `cards` holds them all, or `problems` lists every bad line; never a part.
+public enum CardImport {
+    enum Column: String, CaseIterable {
+        case cardNo = "card_no"
+        case name
+        case idNumber = "id_number"
+        case category
+        case validUntil = "valid_until"
+        case phone
+
+        var chinese: String {
+            switch self {
+            case .cardNo: "优待证号"
+            case .name: "姓名"
+            case .idNumber: "身份证号"
+            case .category: "类别"
+            case .validUntil: "有效期至"
+            case .phone: "手机号"
+            }
+        }
+
+        var display: String { "\(rawValue) (\(chinese))" }
+    }
+
+    public struct Result: Sendable {
+        public var cards: [ImportedCard]
+        public var problems: [ImportProblem]
+    }
+
+    public static func parse(_ text: String) -> Result {
+        let table: CSVTable
+        do {
+            table = try CSVTable(parsing: text)
+        } catch {
+            return Result(cards: [], problems: [ImportProblem(line: error.line, reason: error.reason)])
+        }
+        guard let header = table.rows.first else {
+            return Result(cards: [], problems: [ImportProblem(line: 1, reason: "the file is empty; expected a header row")])
+        }
+        let columns: [Column: Int]
+        switch HeaderMap<Column>.map(header, names: { [$0.rawValue, $0.chinese] }, required: Column.allCases.filter { $0 != .phone }) {
+        case .success(let map): columns = map
+        case .failure(let problem): return Result(cards: [], problems: [problem])
+        }
+        var cards: [ImportedCard] = []
+        var problems: [ImportProblem] = []
+        var firstLineOfCard: [String: Int] = [:]
+        for row in table.rows.dropFirst() {
+            if row.fields.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }  // Excel's trailing ",,,,," rows
+            guard row.fields.count == header.fields.count else {
+                problems.append(ImportProblem(line: row.line, reason: "has \(row.fields.count) fields, the header has \(header.fields.count)"))
+                continue
+            }
+            switch validate(row, columns: columns) {
+            case .failure(let problem): problems.append(problem)
+            case .success(let card):
+                if let first = firstLineOfCard[card.cardNo] {
+                    problems.append(ImportProblem(line: row.line, reason: "card_no (优待证号) \(card.cardNo) already appears on line \(first)"))
+                } else {
+                    firstLineOfCard[card.cardNo] = row.line
+                    cards.append(card)
+                }
+            }
+        }
+        if cards.isEmpty && problems.isEmpty {
+            problems.append(ImportProblem(line: 2, reason: "the file has a header but no cardholder rows"))
+        }
+        return Result(cards: problems.isEmpty ? cards : [], problems: problems)
+    }
+
+    static func validate(_ row: CSVTable.Row, columns: [Column: Int]) -> Swift.Result<ImportedCard, ImportProblem> {
+        func value(_ column: Column) -> String { columns[column].map { row.fields[$0].trimmingWhitespace() } ?? "" }
+        func problem(_ column: Column, _ reason: String) -> Swift.Result<ImportedCard, ImportProblem> {
+            .failure(ImportProblem(line: row.line, reason: "\(column.display) \(reason)"))
+        }
+        let cardNo = value(.cardNo)
+        guard !cardNo.isEmpty else { return problem(.cardNo, "is empty") }
+        guard cardNo.count <= 32, cardNo.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            return problem(.cardNo, "\"\(cardNo)\" must be 1-32 letters, digits or hyphens")
+        }
+        let name = value(.name)
+        guard !name.isEmpty else { return problem(.name, "is empty") }
+        guard name.count <= 40 else { return problem(.name, "is longer than 40 characters") }
+        let idNumber: ChineseIDNumber
+        do {
+            idNumber = try ChineseIDNumber(value(.idNumber))
+        } catch {
+            return problem(.idNumber, error.description)
+        }
+        let categoryText = value(.category)
+        guard let category = CardCategory(codeOrLabel: categoryText) else {
+            return problem(.category, "\"\(categoryText)\" is not a known category; use one of \(CardCategory.acceptedValues)")
+        }
+        let dateText = value(.validUntil)
+        guard let validUntil = CalendarDate(iso: dateText) else {
+            return problem(.validUntil, "\"\(dateText)\" is not a date written YYYY-MM-DD")
+        }
+        let phone = value(.phone)
+        if !phone.isEmpty, !PhoneNumber.isPlausible(phone) {
+            return problem(.phone, "\"\(phone)\" is not a mobile number (11 digits starting with 1) or a landline like 0763-1234567")
+        }
+        return .success(
+            ImportedCard(
+                cardNo: cardNo,
+                name: name,
+                idNumber: idNumber,
+                category: category,
+                validUntil: validUntil,
+                phone: phone.isEmpty ? nil : phone
+            )
+        )
+    }
+}
+
+/// Light checks on Chinese phone numbers: enough to catch a shifted column, not a numbering-plan database.
+public enum PhoneNumber {
+    public static func isPlausible(_ text: String) -> Bool {
+        let digits = text.filter(\.isNumber)
+        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == " ") }) else { return false }
+        if digits.count == 11, digits.first == "1", !text.contains("-") { return true }
+        return digits.first == "0" && (10...12).contains(digits.count)
+    }
+}

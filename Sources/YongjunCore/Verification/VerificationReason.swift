@@ -1,0 +1,60 @@
+/// Why a shop's verification came back invalid. Raw values are the API's `reason` field.
+public enum VerificationReason: String, Sendable, CaseIterable, Codable {
+    case malformed
+    case badSignature = "bad_signature"
+    case unknownKey = "unknown_key"
+    case expired
+    case notYetValid = "not_yet_valid"
+    case cardRevoked = "card_revoked"
+    case cardExpired = "card_expired"
+    /// The code is genuine but names a card the bureau's register does not hold.
+    case unknownCard = "unknown_card"
+    case alreadyUsedHere = "already_used_here"
+
+    public init(_ rejection: CodeRejection) {
+        switch rejection {
+        case .malformed: self = .malformed
+        case .badSignature: self = .badSignature
+        case .unknownKey: self = .unknownKey
+        case .expired: self = .expired
+        case .notYetValid: self = .notYetValid
+        }
+    }
+
+    /// What the cashier reads, in plain Chinese, with what to do next.
+    public var message: String {
+        switch self {
+        case .malformed: "无法识别的码，请让持证人重新出示"
+        case .badSignature: "验证失败：码不是拥军平台签发的"
+        case .unknownKey: "验证失败：签发密钥未知，请让持证人刷新后重新出示"
+        case .expired: "码已过期，请让持证人刷新后重新出示"
+        case .notYetValid: "码尚未生效，请核对设备时间后重试"
+        case .cardRevoked: "证件已注销，不能享受优待"
+        case .cardExpired: "证件已过有效期，不能享受优待"
+        case .unknownCard: "未找到该证件，请联系退役军人事务局"
+        case .alreadyUsedHere: "此码已在本店使用过，请让持证人刷新后重新出示"
+        }
+    }
+}
+
+/// Where a card stands in the bureau's register, as the verification path needs it.
+public struct CardStanding: Sendable {
+    public let cardID: String
+    public let category: CardCategory
+    public let validUntil: CalendarDate
+    public let revoked: Bool
+
+    public init(cardID: String, category: CardCategory, validUntil: CalendarDate, revoked: Bool) {
+        self.cardID = cardID
+        self.category = category
+        self.validUntil = validUntil
+        self.revoked = revoked
+    }
+
+    /// The card's own reason to refuse, judged on the China calendar day `today`.
+    public func rejection(today: CalendarDate) -> VerificationReason? {
+        if revoked { return .cardRevoked }
+        if validUntil < today { return .cardExpired }
+        return nil
+    }
+}

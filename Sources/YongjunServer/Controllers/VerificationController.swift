@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import YongjunCore
+
+/// `POST /api/v1/verifications`: a shop checks a code at the counter.
+struct VerificationController<Context: RequestContext> {
+    let service: VerificationService
+    let maximumBodySize: Int
+
+    /// `{"code": "…", "nonce": "…optional…"}`
+    struct VerifyRequest: Decodable {
+        let code: String
+        let nonce: String?
+    }
+
+    var endpoints: RouteCollection<Context> {
+        RouteCollection(context: Context.self).post(use: verify)
+    }
+
+    @Sendable func verify(request: Request, context: Context) async throws -> Response {
+        guard let apiKey = Self.bearerToken(request.headers[.authorization]) else { throw APIError(.missingKey) }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBodySize)
+        } catch {
+            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "请求体超过 \(maximumBodySize) 字节")
+        }
+        guard let body = try? JSONDecoder().decode(VerifyRequest.self, from: Data(buffer.readableBytesView)) else {
+            throw APIError.badRequest(#"请求体必须是 JSON：{"code": "…", "nonce": "…(可选)"}"#)
+        }
+        if let nonce = body.nonce, nonce.isEmpty || nonce.utf8.count > 128 {
+            throw APIError.badRequest("nonce 长度须为 1–128 个字符")
+        }
+        do {
+            let answer = try await service.verify(code: body.code, nonce: body.nonce, apiKey: apiKey)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: answer))
+            )
+        } catch {
+            switch error {
+            case .refused(let refusal): throw APIError(refusal)
+            case .unavailable:
+                throw APIError(status: .serviceUnavailable, code: "unavailable", message: "核验记录暂时无法保存，请稍后重试（本次未核验）")
+            }
+        }
+    }
+
+    /// The key from `Authorization: Bearer <key>`; nil when absent or another scheme.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}

@@ -1,0 +1,40 @@
+import Hummingbird
+
+/// An API answer that is not 200: a stable machine-readable `error` code and a Chinese `message` for people.
+struct APIError: Error, HTTPResponseError {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var json = JSONText()
+        json.add("error", code)
+        json.add("message", message)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="yongjun""# }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.string)))
+    }
+
+    static func badRequest(_ message: String) -> APIError {
+        APIError(status: .badRequest, code: "bad_request", message: message)
+    }
+
+    init(status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    init(_ refusal: VerificationService.Refusal) {
+        switch refusal {
+        case .missingKey:
+            self.init(status: .unauthorized, code: refusal.rawValue, message: "缺少商户密钥：请在请求头加上 Authorization: Bearer <商户密钥>")
+        case .unknownKey:
+            self.init(status: .unauthorized, code: refusal.rawValue, message: "商户密钥无效或已更换，请联系退役军人事务局")
+        case .merchantSuspended:
+            self.init(status: .forbidden, code: refusal.rawValue, message: "该商户已暂停合作，暂不能核验优待证")
+        case .merchantRevoked:
+            self.init(status: .forbidden, code: refusal.rawValue, message: "该商户已取消合作资格（非合作商户），不能核验优待证")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Synchronization
+import YongjunCore
+import YongjunStorage
+
+/// The signing keys the server verifies with, re-read from the key folder when a code names a `kid` it
+/// does not know yet (the CLI may have rotated keys while the server runs), at most once a second.
+public final class KeyRingProvider: Sendable {
+    private struct State {
+        var verifier: CodeVerifier
+        var lastReload: Date
+    }
+
+    private let store: KeyStore?
+    private let state: Mutex<State>
+
+    public init(store: KeyStore, issuer: String, now: Date) throws {
+        self.store = store
+        self.state = Mutex(State(verifier: CodeVerifier(keyRing: try store.loadKeyRing(), issuer: issuer), lastReload: now))
+    }
+
+    /// A fixed key ring (tests).
+    public init(keyRing: KeyRing, issuer: String) {
+        self.store = nil
+        self.state = Mutex(State(verifier: CodeVerifier(keyRing: keyRing, issuer: issuer), lastReload: .distantFuture))
+    }
+
+    public var verifier: CodeVerifier { state.withLock { $0.verifier } }
+
+    /// Reloads the key files if the last reload is over a second old; true when the set of keys changed.
+    public func reloadIfStale(now: Date) -> Bool {
+        guard let store else { return false }
+        let due = state.withLock { state -> Bool in
+            guard now.timeIntervalSince(state.lastReload) >= 1 else { return false }
+            state.lastReload = now
+            return true
+        }
+        guard due, let ring = try? store.loadKeyRing() else { return false }
+        return state.withLock { state in
+            guard ring.keys.map(\.kid) != state.verifier.keyRing.keys.map(\.kid) else { return false }
+            state.verifier = CodeVerifier(keyRing: ring, issuer: state.verifier.issuer)
+            return true
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import YongjunCore
+import YongjunStorage
+
+/// The shop verification path: authenticate the shop, check the code and the card, decide, record durably, answer.
+///
+/// It is the hot path. A known code costs a dictionary lookup instead of an Ed25519 verify, the shop and card
+/// come from one read, and the record joins the next group commit; the answer waits for that commit.
+public final class VerificationService: Sendable {
+    let database: AppDatabase
+    let log: VerificationLog
+    let keys: KeyRingProvider
+    let cache = AuthenticatedCodeCache()
+    let ledger = VerificationLedger()
+    let settings: ServerSettings
+    let now: @Sendable () -> Date
+
+    public init(database: AppDatabase, log: VerificationLog, keys: KeyRingProvider, settings: ServerSettings, now: @escaping @Sendable () -> Date) {
+        self.database = database
+        self.log = log
+        self.keys = keys
+        self.settings = settings
+        self.now = now
+    }
+
+    /// Why a shop may not verify at all; these are HTTP 401/403, not verification results.
+    public enum Refusal: String, Sendable, Error {
+        case missingKey = "missing_api_key"
+        case unknownKey = "unknown_api_key"
+        case merchantSuspended = "merchant_suspended"
+        case merchantRevoked = "merchant_revoked"
+    }
+
+    /// Rebuilds the used-code and nonce memory from the database; call before serving.
+    public func restoreLedger() async throws {
+        let now = now()
+        let retention = Int(settings.nonceRetention)
+        let entries = try await database.recentVerifications(now: now, noncesSince: now.addingTimeInterval(-settings.nonceRetention))
+        ledger.restore(entries, nowSeconds: Int(now.timeIntervalSince1970), nonceRetention: retention) { entry in
+            Int(Timestamp.parse(entry.createdAt)?.timeIntervalSince1970 ?? 0)
+        }
+    }
+
+    /// Verifies `code` for the shop holding `apiKey`; returns the JSON body to send with 200.
+    public func verify(code: String, nonce: String?, apiKey: String?) async throws(VerificationFailure) -> String {
+        guard let apiKey else { throw .refused(.missingKey) }
+        guard let key = MerchantAPIKey(parsing: apiKey) else { throw .refused(.unknownKey) }
+        let now = now()
+        let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down))
+        let checked = authenticate(code, now: now)
+        let authenticated = try? checked.get()
+
+        let merchant: MerchantCredential?
+        let card: CardStanding?
+        do {
+            (merchant, card) = try await database.verificationLookup(apiKeyID: key.keyID, cardID: authenticated?.claims.sub)
+        } catch {
+            throw .unavailable
+        }
+        guard let merchant, key.matches(storedHash: merchant.keyHash) else { throw .refused(.unknownKey) }
+        switch merchant.status {
+        case .active: break
+        case .suspended: throw .refused(.merchantSuspended)
+        case .revoked: throw .refused(.merchantRevoked)
+        }
+
+        var reason: VerificationReason?
+        switch checked {
+        case .failure(let rejection): reason = VerificationReason(rejection)
+        case .success(let authenticated):
+            if let rejection = authenticated.claims.timeRejection(now: now, leeway: settings.clockLeeway) {
+                reason = VerificationReason(rejection)
+            } else if let card {
+                reason = card.rejection(today: CalendarDate(chinaDayOf: now))
+            } else {
+                reason = .unknownCard
+            }
+        }
+
+        var generator = SystemRandomNumberGenerator()
+        let verificationID = RandomText.timeOrderedID(millis: UInt64(max(0, now.timeIntervalSince1970 * 1000)), using: &generator)
+        let claims = authenticated?.claims
+        let decision = ledger.decide(
+            merchantID: merchant.merchantID,
+            nonce: nonce,
+            use: claims.map { ($0.jti, $0.exp + settings.clockLeeway) },
+            reason: reason,
+            nowSeconds: nowSeconds,
+            nonceRetention: Int(settings.nonceRetention)
+        ) { reason in
+            Self.responseBody(reason: reason, claims: claims, card: card, verificationID: verificationID)
+        }
+
+        switch decision {
+        case .replay(let body):
+            do { try await log.flush() } catch { throw .unavailable }
+            return body
+        case .fresh(let body, let finalReason):
+            let entry = VerificationEntry(
+                id: verificationID,
+                merchantID: merchant.merchantID,
+                cardID: card?.cardID,
+                codeID: claims?.jti,
+                keyID: authenticated?.kid,
+                valid: finalReason == nil,
+                reason: finalReason?.rawValue,
+                nonce: nonce,
+                codeExpiresAt: claims.map { $0.exp + settings.clockLeeway },
+                createdAt: Timestamp.iso(now),
+                response: body
+            )
+            do {
+                try await log.record(entry)
+            } catch {
+                ledger.forget(merchantID: merchant.merchantID, nonce: nonce, codeID: finalReason == nil ? claims?.jti : nil)
+                throw .unavailable
+            }
+            return body
+        }
+    }
+
+    /// Signature and claims, from the cache when this exact code was seen before.
+    private func authenticate(_ code: String, now: Date) -> Result<CodeVerifier.Authenticated, CodeRejection> {
+        if let hit = cache.lookup(code) { return .success(hit) }
+        var result = keys.verifier.authenticate(code)
+        if case .failure(.unknownKey) = result, keys.reloadIfStale(now: now) {
+            cache.removeAll()
+            result = keys.verifier.authenticate(code)
+        }
+        if case .success(let authenticated) = result {
+            cache.insert(code, authenticated, nowSeconds: Int(now.timeIntervalSince1970))
+        }
+        return result
+    }
+
+    static func responseBody(reason: VerificationReason?, claims: CodeClaims?, card: CardStanding?, verificationID: String) -> String {
+        var json = JSONText()
+        if let reason {
+            json.add("valid", false)
+            json.add("reason", reason.rawValue)
+            json.add("message", reason.message)
+        } else if let claims, let card {
+            json.add("valid", true)
+            json.add("category", card.category.rawValue)
+            json.add("categoryLabel", card.category.label)
+            json.add("holder", claims.name)
+            json.add("cardExpires", card.validUntil.description)
+            json.add("message", "请核对优待证")
+        }
+        json.add("verificationId", verificationID)
+        return json.string
+    }
+}
+
+/// A verification that gets no 200 answer.
+public enum VerificationFailure: Error, Sendable {
+    case refused(VerificationService.Refusal)
+    /// The record could not be written or read; nothing was acknowledged.
+    case unavailable
+}

@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+import YongjunCore
+
+extension AppDatabase {
+    /// Registers an active merchant directly (the application workflow comes through batches).
+    public func addMerchant(name: String, industry: Industry, address: String?, benefit: String?, now: Date) throws -> Merchant {
+        try dbWriter.write { db in
+            var merchant = Merchant(
+                id: nil,
+                name: name,
+                industry: industry,
+                address: address,
+                benefit: benefit,
+                status: .active,
+                apiKeyId: nil,
+                apiKeyHash: nil,
+                apiKeyIssuedAt: nil,
+                createdAt: Timestamp.iso(now)
+            )
+            try merchant.insert(db)
+            return merchant
+        }
+    }
+
+    /// Stores the hash of a new API key for a merchant; the previous key stops working at once.
+    public func replaceMerchantKey(merchantID: Int64, with key: MerchantAPIKey, now: Date) throws {
+        try dbWriter.write { db in
+            guard var merchant = try Merchant.fetchOne(db, key: merchantID) else { throw RegisterError.merchantNotFound(merchantID) }
+            guard merchant.status != .revoked else {
+                throw RegisterError("merchant \(merchantID) is revoked; a revoked merchant cannot get a key")
+            }
+            merchant.apiKeyId = key.keyID
+            merchant.apiKeyHash = key.secretHash
+            merchant.apiKeyIssuedAt = Timestamp.iso(now)
+            try merchant.update(db)
+        }
+    }
+
+    public func merchant(id: Int64) throws -> Merchant? {
+        try dbWriter.read { db in try Merchant.fetchOne(db, key: id) }
+    }
+}

@@ -1,0 +1,60 @@
+import GRDB
+
+extension AppDatabase {
+    /// Shipped migrations are never edited; add a new one instead.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 cards, merchants, verifications") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE cards (
+                        id TEXT PRIMARY KEY,
+                        card_no TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL,
+                        id_number_hash TEXT NOT NULL,
+                        category TEXT NOT NULL,
+                        valid_until TEXT NOT NULL,
+                        phone TEXT,
+                        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+                        revoked_at TEXT,
+                        revoke_reason TEXT,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE INDEX cards_id_number_hash ON cards(id_number_hash);
+
+                    CREATE TABLE merchants (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL,
+                        industry TEXT NOT NULL,
+                        address TEXT,
+                        benefit TEXT,
+                        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'revoked')),
+                        api_key_id TEXT UNIQUE,
+                        api_key_hash TEXT,
+                        api_key_issued_at TEXT,
+                        created_at TEXT NOT NULL
+                    );
+
+                    CREATE TABLE verifications (
+                        id TEXT PRIMARY KEY,
+                        merchant_id INTEGER NOT NULL REFERENCES merchants(id),
+                        card_id TEXT,
+                        code_id TEXT,
+                        key_id TEXT,
+                        valid INTEGER NOT NULL,
+                        reason TEXT,
+                        nonce TEXT,
+                        code_expires_at INTEGER,
+                        created_at TEXT NOT NULL,
+                        response TEXT NOT NULL
+                    );
+                    CREATE INDEX verifications_created_at ON verifications(created_at);
+                    CREATE INDEX verifications_merchant_nonce ON verifications(merchant_id, nonce) WHERE nonce IS NOT NULL;
+                    CREATE INDEX verifications_card ON verifications(card_id);
+                    """
+            )
+        }
+        return migrator
+    }
+}

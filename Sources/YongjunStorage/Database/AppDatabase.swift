@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+
+/// Owns the SQLite database: opens it, migrates it, and offers the reads and writes that must stay consistent.
+///
+/// The server and the admin CLI open the same file, so it runs in WAL mode with a busy timeout; every commit is
+/// fsynced (`synchronous = FULL`) because a shop's verification must survive a power cut once answered.
+public struct AppDatabase: Sendable {
+    let dbWriter: any DatabaseWriter
+
+    /// Wraps an opened database and brings its schema up to date.
+    public init(_ dbWriter: any DatabaseWriter) throws {
+        self.dbWriter = dbWriter
+        try Self.migrator.migrate(dbWriter)
+    }
+
+    /// The database in `directory`, created on first use.
+    public static func open(in directory: DataDirectory) throws -> AppDatabase {
+        try directory.prepare()
+        let isNew = !directory.exists
+        let pool = try DatabasePool(path: directory.databasePath, configuration: configuration())
+        if isNew { try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.databasePath) }
+        return try AppDatabase(pool)
+    }
+
+    /// A private database in memory, for tests.
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(configuration: configuration()))
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return config
+    }
+
+    /// For reads that need no transaction with a write.
+    public var reader: any DatabaseReader { dbWriter }
+}

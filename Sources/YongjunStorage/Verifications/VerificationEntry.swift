@@ -1,0 +1,44 @@
+import Foundation
+
+/// One verification attempt as it is kept: who asked, about which card and code, and what was answered.
+public struct VerificationEntry: Sendable {
+    public var id: String
+    public var merchantID: Int64
+    public var cardID: String?
+    public var codeID: String?
+    public var keyID: String?
+    public var valid: Bool
+    public var reason: String?
+    public var nonce: String?
+    /// Unix seconds at which the code stops being accepted; keeps the "already used here" memory across restarts.
+    public var codeExpiresAt: Int?
+    public var createdAt: String
+    /// The exact JSON body the shop received, replayed for a retry with the same nonce.
+    public var response: String
+
+    public init(
+        id: String,
+        merchantID: Int64,
+        cardID: String?,
+        codeID: String?,
+        keyID: String?,
+        valid: Bool,
+        reason: String?,
+        nonce: String?,
+        codeExpiresAt: Int?,
+        createdAt: String,
+        response: String
+    ) {
+        self.id = id
+        self.merchantID = merchantID
+        self.cardID = cardID
+        self.codeID = codeID
+        self.keyID = keyID
+        self.valid = valid
+        self.reason = reason
+        self.nonce = nonce
+        self.codeExpiresAt = codeExpiresAt
+        self.createdAt = createdAt
+        self.response = response
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import YongjunCore
+import YongjunStorage
+
+/// `yongjun keys`: the Ed25519 keys that sign codes.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Create, rotate and list the signing keys.",
+        subcommands: [KeysInit.self, KeysRotate.self, KeysList.self]
+    )
+}
+
+struct KeysInit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create the first signing key and the ID-number hashing key (files mode 0600).",
+        discussion:
+            "Example: yongjun --data-dir /var/lib/yongjun keys init\nPrints the new key id. Back up the keys/ folder separately from the database."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.dataDirectory.prepare()
+        let key = try global.keyStore.initialize(now: Date())
+        print(key.kid)
+    }
+}
+
+struct KeysRotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Add a new signing key; new codes use it, codes signed with older keys stay valid until they expire.",
+        discussion: "Example: yongjun keys rotate\nA running server picks the new key up within seconds. Prints the new key id."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        print(try global.keyStore.rotate(now: Date()).kid)
+    }
+}
+
+struct KeysList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List signing keys, oldest first; the last one signs new codes.",
+        discussion: "Example: yongjun keys list --json"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    struct Row: Encodable {
+        let kid: String
+        let createdAt: String
+        let status: String
+    }
+
+    func run() async throws {
+        let ring = try global.keyStore.loadKeyRing()
+        let rows = ring.keys.map { key in
+            Row(kid: key.kid, createdAt: Timestamp.iso(key.createdAt), status: key.kid == ring.current?.kid ? "current" : "previous")
+        }
+        if json {
+            try printJSON(rows)
+        } else {
+            printTable(["KID", "CREATED (UTC)", "STATUS"], rows.map { [$0.kid, $0.createdAt, $0.status] })
+        }
+    }
+}
