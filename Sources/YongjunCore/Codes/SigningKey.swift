@@ -17,7 +17,7 @@ public struct SigningKey: Sendable {
     public static func generate(now: Date, using generator: inout some RandomNumberGenerator) -> SigningKey {
         let day = CalendarDate(chinaDayOf: now)
         let tag = RandomText.base32(count: 6, using: &generator)
-        let kid = String(format: "k%04d%02d%02d-", day.year, day.month, day.day) + tag
+        let kid = "k" + day.description.replacingOccurrences(of: "-", with: "") + "-" + tag
         return SigningKey(kid: kid, createdAt: now, privateKey: Curve25519.Signing.PrivateKey())
     }
 

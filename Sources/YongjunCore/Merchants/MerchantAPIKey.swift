@@ -26,30 +26,41 @@ public struct MerchantAPIKey: Sendable {
 
     /// Splits a presented key; nil when it is not shaped like one of ours.
     public init?(parsing text: some StringProtocol) {
-        guard text.utf8.count == Self.prefix.utf8.count + 10 + 1 + 43, text.hasPrefix(Self.prefix) else { return nil }
-        let body = text.dropFirst(Self.prefix.count)
-        let keyID = body.prefix(10)
-        guard body.dropFirst(10).first == "_" else { return nil }
-        let secret = body.dropFirst(11)
-        guard keyID.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }), Base64URL.decode(secret)?.count == 32 else {
+        let bytes = Array(text.utf8)
+        let prefix = Array(Self.prefix.utf8)
+        guard bytes.count == prefix.count + 10 + 1 + 43, bytes.starts(with: prefix), bytes[prefix.count + 10] == UInt8(ascii: "_") else {
             return nil
         }
-        self.keyID = String(keyID)
-        self.secret = String(secret)
+        let keyID = bytes[prefix.count..<(prefix.count + 10)]
+        let secret = bytes[(prefix.count + 11)...]
+        guard keyID.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let secretText = String(validating: secret, as: UTF8.self), Base64URL.decode(secretText)?.count == 32
+        else { return nil }
+        self.keyID = String(decoding: keyID, as: UTF8.self)
+        self.secret = secretText
     }
 
     /// Hex SHA-256 of the secret: what the database keeps.
     public var secretHash: String { Self.hash(secret) }
 
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
-        }.joined()
+        let hex = Array("0123456789abcdef".utf8)
+        var output = [UInt8]()
+        output.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(secret.utf8)) {
+            output.append(hex[Int(byte >> 4)])
+            output.append(hex[Int(byte & 15)])
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Whether this key's secret matches a stored hash.
     public func matches(storedHash: String) -> Bool {
-        ConstantTime.equal(Array(secretHash.utf8), Array(storedHash.utf8))
+        Self.hashesMatch(secretHash, storedHash)
+    }
+
+    /// Constant-time comparison of a presented key's hash (computed once, off the shared path) with the stored one.
+    public static func hashesMatch(_ presented: String, _ stored: String) -> Bool {
+        ConstantTime.equal(Array(presented.utf8), Array(stored.utf8))
     }
 }

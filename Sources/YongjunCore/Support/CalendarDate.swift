@@ -67,7 +67,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     }
 
     public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2)
     }
 
     public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {
@@ -104,14 +104,8 @@ public enum Timestamp {
         let seconds = (totalMillis - millis) / 1000
         let secondOfDay = ((seconds % 86_400) + 86_400) % 86_400
         let day = CalendarDate(daysSinceEpoch: (seconds - secondOfDay) / 86_400)
-        return String(
-            format: "%@T%02d:%02d:%02d.%03dZ",
-            day.description,
-            secondOfDay / 3600,
-            secondOfDay / 60 % 60,
-            secondOfDay % 60,
-            millis
-        )
+        return day.description + "T" + padded(secondOfDay / 3600, 2) + ":" + padded(secondOfDay / 60 % 60, 2) + ":"
+            + padded(secondOfDay % 60, 2) + "." + padded(millis, 3) + "Z"
     }
 }
 
@@ -129,4 +123,10 @@ extension Timestamp {
         let seconds = day.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60 + second
         return Date(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(millis) / 1000)
     }
+}
+
+/// `value` in decimal, left-padded with zeros to `width` digits (String(format:) is slow on the hot path).
+func padded(_ value: Int, _ width: Int) -> String {
+    let digits = String(value)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

@@ -29,4 +29,14 @@ public enum RandomText {
         }
         return String(decoding: output, as: UTF8.self)
     }
+
+    /// The smallest id `timeOrderedID` can produce at `millis`: lets a query select records by time through the id.
+    public static func timeOrderedIDLowerBound(millis: UInt64) -> String {
+        var generator = ZeroGenerator()
+        return String(timeOrderedID(millis: millis, using: &generator))
+    }
+
+    private struct ZeroGenerator: RandomNumberGenerator {
+        mutating func next() -> UInt64 { 0 }
+    }
 }

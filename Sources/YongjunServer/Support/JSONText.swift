@@ -23,6 +23,10 @@ struct JSONText {
     var string: String { text + "}" }
 
     static func escape(_ value: String, into output: inout String) {
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += value
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

@@ -19,9 +19,9 @@ final class VerificationLedger: Sendable {
 
     private struct State {
         /// Code uses, kept until the code has expired.
-        var used: [UseKey: Int] = [:]
+        var used: [UseKey: (until: Int, verificationID: String)] = [:]
         /// Answers by nonce, kept until the retention time (Unix seconds).
-        var answers: [NonceKey: (response: String, keepUntil: Int)] = [:]
+        var answers: [NonceKey: (response: String, keepUntil: Int, verificationID: String)] = [:]
         var pruneAt = 1024
     }
 
@@ -36,6 +36,7 @@ final class VerificationLedger: Sendable {
 
     /// Decides a request: replays a known nonce, else applies `reason` (or `already_used_here`) and remembers it.
     func decide(
+        verificationID: String,
         merchantID: Int64,
         nonce: String?,
         use: (codeID: String, until: Int)?,
@@ -50,24 +51,28 @@ final class VerificationLedger: Sendable {
             var reason = reason
             if reason == nil, let use {
                 let key = UseKey(merchantID: merchantID, codeID: use.codeID)
-                if let until = state.used[key], until > nowSeconds {
+                if let previous = state.used[key], previous.until > nowSeconds {
                     reason = .alreadyUsedHere
                 } else {
-                    state.used[key] = use.until
+                    state.used[key] = (use.until, verificationID)
                 }
             }
             let response = respond(reason)
-            if let nonceKey { state.answers[nonceKey] = (response, nowSeconds + nonceRetention) }
+            if let nonceKey { state.answers[nonceKey] = (response, nowSeconds + nonceRetention, verificationID) }
             Self.pruneIfDue(&state, nowSeconds: nowSeconds)
             return .fresh(response, reason)
         }
     }
 
     /// Undoes a decision whose record could not be written, so the shop can simply try again.
-    func forget(merchantID: Int64, nonce: String?, codeID: String?) {
+    func forget(verificationID: String, merchantID: Int64, nonce: String?, codeID: String?) {
         state.withLock { state in
-            if let nonce { state.answers[NonceKey(merchantID: merchantID, nonce: nonce)] = nil }
-            if let codeID { state.used[UseKey(merchantID: merchantID, codeID: codeID)] = nil }
+            if let nonce, state.answers[NonceKey(merchantID: merchantID, nonce: nonce)]?.verificationID == verificationID {
+                state.answers[NonceKey(merchantID: merchantID, nonce: nonce)] = nil
+            }
+            if let codeID, state.used[UseKey(merchantID: merchantID, codeID: codeID)]?.verificationID == verificationID {
+                state.used[UseKey(merchantID: merchantID, codeID: codeID)] = nil
+            }
         }
     }
 
@@ -76,12 +81,12 @@ final class VerificationLedger: Sendable {
         state.withLock { state in
             for entry in entries {
                 if entry.valid, let codeID = entry.codeID, let until = entry.codeExpiresAt, until > nowSeconds {
-                    state.used[UseKey(merchantID: entry.merchantID, codeID: codeID)] = until
+                    state.used[UseKey(merchantID: entry.merchantID, codeID: codeID)] = (until, entry.id)
                 }
                 if let nonce = entry.nonce {
                     let key = NonceKey(merchantID: entry.merchantID, nonce: nonce)
                     if state.answers[key] == nil {
-                        state.answers[key] = (entry.response, createdSeconds(entry) + nonceRetention)
+                        state.answers[key] = (entry.response, createdSeconds(entry) + nonceRetention, entry.id)
                     }
                 }
             }
@@ -92,8 +97,9 @@ final class VerificationLedger: Sendable {
     /// Drops expired entries once the ledger has doubled since the last sweep: amortised O(1) per request.
     private static func pruneIfDue(_ state: inout State, nowSeconds: Int) {
         guard state.used.count + state.answers.count >= state.pruneAt else { return }
-        state.used = state.used.filter { $0.value > nowSeconds }
-        state.answers = state.answers.filter { $0.value.keepUntil > nowSeconds }
+        // Remove in place: rebuilding with `filter` would copy and then immediately regrow a large table.
+        for key in state.used.compactMap({ $0.value.until > nowSeconds ? nil : $0.key }) { state.used.removeValue(forKey: key) }
+        for key in state.answers.compactMap({ $0.value.keepUntil > nowSeconds ? nil : $0.key }) { state.answers.removeValue(forKey: key) }
         state.pruneAt = max(1024, (state.used.count + state.answers.count) * 2)
     }
 }

@@ -36,7 +36,7 @@ public final class VerificationService: Sendable {
     public func restoreLedger() async throws {
         let now = now()
         let retention = Int(settings.nonceRetention)
-        let entries = try await database.recentVerifications(now: now, noncesSince: now.addingTimeInterval(-settings.nonceRetention))
+        let entries = try await database.recentVerifications(now: now, since: now.addingTimeInterval(-max(settings.nonceRetention, 2 * 86_400)))
         ledger.restore(entries, nowSeconds: Int(now.timeIntervalSince1970), nonceRetention: retention) { entry in
             Int(Timestamp.parse(entry.createdAt)?.timeIntervalSince1970 ?? 0)
         }
@@ -47,24 +47,70 @@ public final class VerificationService: Sendable {
         guard let apiKey else { throw .refused(.missingKey) }
         guard let key = MerchantAPIKey(parsing: apiKey) else { throw .refused(.unknownKey) }
         let now = now()
-        let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down))
+        // The signature check is the only costly step; it runs here, in parallel, outside the shared transaction.
         let checked = authenticate(code, now: now)
-        let authenticated = try? checked.get()
-
-        let merchant: MerchantCredential?
-        let card: CardStanding?
+        var generator = SystemRandomNumberGenerator()
+        let verificationID = RandomText.timeOrderedID(millis: UInt64(max(0, now.timeIntervalSince1970 * 1000)), using: &generator)
+        let presented = Presented(keyID: key.keyID, keyHash: key.secretHash, createdAt: Timestamp.iso(now))
+        let outcome: Outcome
         do {
-            (merchant, card) = try await database.verificationLookup(apiKeyID: key.keyID, cardID: authenticated?.claims.sub)
+            outcome = try await log.submit { snapshot in
+                try self.decide(
+                    presented: presented,
+                    checked: checked,
+                    nonce: nonce,
+                    now: now,
+                    verificationID: verificationID,
+                    snapshot: snapshot
+                )
+            }
         } catch {
+            let merchantID = try? await database.merchantID(apiKeyID: key.keyID)
+            if let merchantID {
+                ledger.forget(verificationID: verificationID, merchantID: merchantID, nonce: nonce, codeID: try? checked.get().claims.jti)
+            }
             throw .unavailable
         }
-        guard let merchant, key.matches(storedHash: merchant.keyHash) else { throw .refused(.unknownKey) }
+        switch outcome {
+        case .answered(let body): return body
+        case .refused(let refusal): throw .refused(refusal)
+        }
+    }
+
+    enum Outcome: Sendable {
+        case answered(String)
+        case refused(Refusal)
+    }
+
+    /// Runs inside the verification log's transaction, so the shop and card are read as they stand right now.
+    /// What is worked out per request before joining the shared transaction, to keep that transaction short.
+    struct Presented: Sendable {
+        let keyID: String
+        let keyHash: String
+        let createdAt: String
+    }
+
+    private func decide(
+        presented: Presented,
+        checked: Result<CodeVerifier.Authenticated, CodeRejection>,
+        nonce: String?,
+        now: Date,
+        verificationID: String,
+        snapshot: RegisterSnapshot
+    ) throws -> (Outcome, VerificationEntry?) {
+        guard let merchant = try snapshot.merchantCredential(apiKeyID: presented.keyID),
+            MerchantAPIKey.hashesMatch(presented.keyHash, merchant.keyHash)
+        else {
+            return (.refused(.unknownKey), nil)
+        }
         switch merchant.status {
         case .active: break
-        case .suspended: throw .refused(.merchantSuspended)
-        case .revoked: throw .refused(.merchantRevoked)
+        case .suspended: return (.refused(.merchantSuspended), nil)
+        case .revoked: return (.refused(.merchantRevoked), nil)
         }
-
+        let authenticated = try? checked.get()
+        let claims = authenticated?.claims
+        let card = try claims.flatMap { try snapshot.cardStanding(id: $0.sub) }
         var reason: VerificationReason?
         switch checked {
         case .failure(let rejection): reason = VerificationReason(rejection)
@@ -77,25 +123,20 @@ public final class VerificationService: Sendable {
                 reason = .unknownCard
             }
         }
-
-        var generator = SystemRandomNumberGenerator()
-        let verificationID = RandomText.timeOrderedID(millis: UInt64(max(0, now.timeIntervalSince1970 * 1000)), using: &generator)
-        let claims = authenticated?.claims
         let decision = ledger.decide(
+            verificationID: verificationID,
             merchantID: merchant.merchantID,
             nonce: nonce,
             use: claims.map { ($0.jti, $0.exp + settings.clockLeeway) },
             reason: reason,
-            nowSeconds: nowSeconds,
+            nowSeconds: Int(now.timeIntervalSince1970.rounded(.down)),
             nonceRetention: Int(settings.nonceRetention)
         ) { reason in
             Self.responseBody(reason: reason, claims: claims, card: card, verificationID: verificationID)
         }
-
         switch decision {
         case .replay(let body):
-            do { try await log.flush() } catch { throw .unavailable }
-            return body
+            return (.answered(body), nil)
         case .fresh(let body, let finalReason):
             let entry = VerificationEntry(
                 id: verificationID,
@@ -110,13 +151,7 @@ public final class VerificationService: Sendable {
                 createdAt: Timestamp.iso(now),
                 response: body
             )
-            do {
-                try await log.record(entry)
-            } catch {
-                ledger.forget(merchantID: merchant.merchantID, nonce: nonce, codeID: finalReason == nil ? claims?.jti : nil)
-                throw .unavailable
-            }
-            return body
+            return (.answered(body), entry)
         }
     }
 

@@ -14,6 +14,7 @@ extension AppDatabase {
     ///
     /// Revocation is never undone by an import. With `dryRun` the transaction is rolled back.
     public func importCards(_ cards: [ImportedCard], hasher: IDNumberHasher, now: Date, dryRun: Bool = false) throws -> CardImportSummary {
+        defer { registerCache.invalidate() }
         var summary = CardImportSummary()
         let stamp = Timestamp.iso(now)
         var generator = SystemRandomNumberGenerator()
@@ -76,6 +77,7 @@ extension AppDatabase {
 
     /// Revokes a card; codes already issued for it are refused from the next verification on.
     public func revokeCard(number cardNo: String, reason: String, now: Date) throws {
+        defer { registerCache.invalidate() }
         try dbWriter.write { db in
             guard var card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db) else { throw RegisterError.cardNotFound(cardNo) }
             guard !card.isRevoked else { throw RegisterError("card \(cardNo) is already revoked (since \(card.revokedAt ?? "?"))") }

@@ -7,6 +7,8 @@ import GRDB
 /// fsynced (`synchronous = FULL`) because a shop's verification must survive a power cut once answered.
 public struct AppDatabase: Sendable {
     let dbWriter: any DatabaseWriter
+    /// Shops and cards as the verification path last read them; see `RegisterSnapshot`.
+    let registerCache = RegisterCache()
 
     /// Wraps an opened database and brings its schema up to date.
     public init(_ dbWriter: any DatabaseWriter) throws {
@@ -19,6 +21,9 @@ public struct AppDatabase: Sendable {
         try directory.prepare()
         let isNew = !directory.exists
         let pool = try DatabasePool(path: directory.databasePath, configuration: configuration())
+        // GRDB switches a pool to synchronous=NORMAL when it enables WAL, after `prepareDatabase` ran: NORMAL can lose
+        // the last commits on power loss. Only the writer commits, and it keeps one connection, so set FULL there.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         if isNew { try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.databasePath) }
         return try AppDatabase(pool)
     }

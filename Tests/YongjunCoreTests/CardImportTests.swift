@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+import YongjunCore
+
+@Suite("Cardholder CSV import")
+struct CardImportTests {
+    let id1 = validIDNumber("44188219650312123")
+    let id2 = validIDNumber("44188219700101456")
+
+    @Test("an English header with all columns imports every row")
+    func englishHeader() {
+        let result = CardImport.parse(
+            """
+            card_no,name,id_number,category,valid_until,phone
+            LZ0001,张小三,\(id1),veteran,2030-12-31,13800138000
+            LZ0002,李四,\(id2),军属,2029-06-30,
+            """
+        )
+        #expect(result.problems.isEmpty)
+        #expect(result.cards.map(\.cardNo) == ["LZ0001", "LZ0002"])
+        #expect(result.cards[1].category == .militaryFamily)
+        #expect(result.cards[0].phone == "13800138000")
+        #expect(result.cards[1].phone == nil)
+        #expect(result.cards[0].validUntil == CalendarDate(year: 2030, month: 12, day: 31))
+    }
+
+    @Test("a Chinese header in another order, with a BOM, CRLF line ends and quoted fields, imports")
+    func chineseHeaderWithBOM() {
+        let text = "\u{FEFF}类别,姓名,优待证号,有效期至,身份证号\r\n\"退役军人\",\"欧阳,小明\",LZ0003,2031-01-01,\(id1.lowercased())\r\n"
+        let result = CardImport.parse(text)
+        #expect(result.problems.isEmpty)
+        #expect(result.cards.first?.name == "欧阳,小明")
+        #expect(result.cards.first?.category == .veteran)
+        #expect(result.cards.first?.idNumber.value == id1.uppercased())
+    }
+
+    @Test("every bad line is reported with its line number and reason, and no card is returned")
+    func everyBadLineReported() {
+        let badChecksum = String(id1.dropLast()) + (id1.last == "1" ? "2" : "1")
+        let result = CardImport.parse(
+            """
+            card_no,name,id_number,category,valid_until
+            LZ0001,张三,\(id1),veteran,2030-12-31
+            LZ0002,李四,\(badChecksum),veteran,2030-12-31
+            LZ0003,王五,\(id2),海军,2030-12-31
+            LZ0004,赵六,\(id2),veteran,2030-02-30
+            LZ0001,钱七,\(id2),veteran,2030-12-31
+            LZ0006,,\(id2),veteran,2030-12-31
+            LZ0007,孙八,\(id2),veteran
+            """
+        )
+        #expect(result.cards.isEmpty)
+        #expect(result.problems.map(\.line) == [3, 4, 5, 6, 7, 8])
+        #expect(result.problems[0].reason.contains("id_number (身份证号)"))
+        #expect(result.problems[0].reason.contains("GB 11643"))
+        #expect(result.problems[1].reason.contains("\"海军\" is not a known category"))
+        #expect(result.problems[2].reason.contains("2030-02-30"))
+        #expect(result.problems[3].reason.contains("already appears on line 2"))
+        #expect(result.problems[4].reason.contains("name (姓名) is empty"))
+        #expect(result.problems[5].reason.contains("has 4 fields"))
+    }
+
+    @Test("a header missing a required column is refused naming the column")
+    func missingColumn() {
+        let result = CardImport.parse("card_no,name,category,valid_until\nLZ1,张三,veteran,2030-12-31\n")
+        #expect(result.problems.count == 1)
+        #expect(result.problems[0].line == 1)
+        #expect(result.problems[0].reason.contains("id_number / 身份证号"))
+    }
+
+    @Test("an unclosed quote and an empty file are reported, not crashed on")
+    func brokenFiles() {
+        #expect(CardImport.parse("").problems.first?.reason.contains("empty") == true)
+        let unclosed = CardImport.parse("card_no,name,id_number,category,valid_until\n\"LZ1,张三,\(id1),veteran,2030-12-31\n")
+        #expect(unclosed.problems.first?.line == 2)
+        #expect(unclosed.problems.first?.reason.contains("never closed") == true)
+    }
+
+    @Test("Excel's blank trailing rows are ignored")
+    func blankRows() {
+        let result = CardImport.parse("card_no,name,id_number,category,valid_until\nLZ1,张三,\(id1),veteran,2030-12-31\n,,,,\n\n")
+        #expect(result.problems.isEmpty)
+        #expect(result.cards.count == 1)
+    }
+
+    @Test("a phone number that is neither a mobile nor a landline is refused")
+    func badPhone() {
+        let result = CardImport.parse("card_no,name,id_number,category,valid_until,phone\nLZ1,张三,\(id1),veteran,2030-12-31,2030-12-31\n")
+        #expect(result.problems.first?.reason.contains("phone (手机号)") == true)
+        #expect(PhoneNumber.isPlausible("0763-1234567"))
+        #expect(PhoneNumber.isPlausible("13800138000"))
+        #expect(!PhoneNumber.isPlausible("12345"))
+    }
+}
+
+@Suite("ID numbers, names and dates")
+struct ValidationTests {
+    @Test("GB 11643 check characters are computed and verified, including X")
+    func checksum() throws {
+        #expect(try ChineseIDNumber("11010519491231002X").value == "11010519491231002X")
+        #expect(try ChineseIDNumber("11010519491231002x").value == "11010519491231002X")
+        #expect(throws: ChineseIDNumber.Problem.badChecksum(expected: "X", found: "1")) { try ChineseIDNumber("110105194912310021") }
+        #expect(throws: ChineseIDNumber.Problem.wrongLength(17)) { try ChineseIDNumber("11010519491231002") }
+        #expect(throws: ChineseIDNumber.Problem.invalidCharacters) { try ChineseIDNumber("1101051949123100AX") }
+        #expect(throws: ChineseIDNumber.Problem.badBirthDate) { try ChineseIDNumber(validIDNumber("11010519491331002")) }
+    }
+
+    @Test("names are masked to first and last character", arguments: [
+        ("张三", "张*"), ("张小三", "张*三"), ("欧阳小明", "欧**明"), ("买买提·艾力", "买****力"), ("王", "*"), (" 李四 ", "李*"),
+    ])
+    func masking(_ name: String, _ masked: String) {
+        #expect(NameMask.mask(name) == masked)
+    }
+
+    @Test("calendar dates parse strictly and follow the China day")
+    func dates() {
+        #expect(CalendarDate(iso: "2024-02-29") != nil)
+        #expect(CalendarDate(iso: "2023-02-29") == nil)
+        #expect(CalendarDate(iso: "2024/02/01") == nil)
+        #expect(CalendarDate(iso: "2024-2-1") == nil)
+        // 2026-11-28 16:30 UTC is already 2026-11-29 00:30 in China.
+        let lateEvening = Date(timeIntervalSince1970: 1_795_883_400)
+        #expect(CalendarDate(chinaDayOf: lateEvening).description == "2026-11-29")
+        let day = CalendarDate(year: 2026, month: 11, day: 29)!
+        #expect(CalendarDate(daysSinceEpoch: day.daysSinceEpoch) == day)
+        #expect(Timestamp.iso(Date(timeIntervalSince1970: 1_795_883_400.25)) == "2026-11-28T16:30:00.250Z")
+        #expect(Timestamp.parse("2026-11-28T16:30:00.250Z") == Date(timeIntervalSince1970: 1_795_883_400.25))
+    }
+
+    @Test("a card is refused when revoked or after its valid-until day, not on that day")
+    func cardStanding() {
+        let until = CalendarDate(year: 2026, month: 12, day: 31)!
+        let card = CardStanding(cardID: "c", category: .veteran, validUntil: until, revoked: false)
+        #expect(card.rejection(today: until) == nil)
+        #expect(card.rejection(today: CalendarDate(year: 2027, month: 1, day: 1)!) == .cardExpired)
+        let revoked = CardStanding(cardID: "c", category: .veteran, validUntil: until, revoked: true)
+        #expect(revoked.rejection(today: until) == .cardRevoked)
+    }
+
+    @Test("categories are accepted by code or Chinese label")
+    func categories() {
+        #expect(CardCategory(codeOrLabel: "因公牺牲军人遗属") == .dutyDeathFamily)
+        #expect(CardCategory(codeOrLabel: " Veteran ") == .veteran)
+        #expect(CardCategory(codeOrLabel: "soldier") == nil)
+        #expect(Set(CardCategory.allCases.map(\.label)).count == 7)
+    }
+}
+
+@Suite("Encodings and merchant keys")
+struct EncodingTests {
+    @Test("base64url round-trips every length and refuses padding and foreign characters")
+    func base64url() {
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 37 + 11) }
+            #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+        }
+        #expect(Base64URL.decode("YQ==") == nil)
+        #expect(Base64URL.decode("a+b/") == nil)
+        #expect(Base64URL.decode("YR") == nil)  // non-zero trailing bits
+    }
+
+    @Test("a merchant key parses back, matches only its own hash, and rejects look-alikes")
+    func merchantKey() {
+        var generator = SeededGenerator(state: 11)
+        let key = MerchantAPIKey.generate(using: &generator)
+        let other = MerchantAPIKey.generate(using: &generator)
+        let parsed = MerchantAPIKey(parsing: key.text)
+        #expect(parsed?.keyID == key.keyID)
+        #expect(parsed?.matches(storedHash: key.secretHash) == true)
+        #expect(parsed?.matches(storedHash: other.secretHash) == false)
+        #expect(MerchantAPIKey(parsing: "yjk_short") == nil)
+        #expect(MerchantAPIKey(parsing: key.text.replacingOccurrences(of: "yjk_", with: "abc_")) == nil)
+        #expect(!key.secretHash.contains(key.secret))
+    }
+}
