@@ -6,6 +6,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// Tests read better without listing every transitively used module.
+let testSwiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
 let package = Package(
     name: "yongjun",
     platforms: [.macOS(.v15)],
@@ -67,12 +70,12 @@ let package = Package(
         .testTarget(
             name: "YongjunCoreTests",
             dependencies: ["YongjunCore"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "YongjunStorageTests",
             dependencies: ["YongjunCore", "YongjunStorage"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "YongjunServerTests",
@@ -82,13 +85,13 @@ let package = Package(
                 "YongjunServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         // Runs the built `yongjun` binary as a process, the way the bureau does.
         .testTarget(
             name: "YongjunCLITests",
             dependencies: ["yongjun", "YongjunCore"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
     ]
 )

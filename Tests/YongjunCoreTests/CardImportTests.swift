@@ -105,9 +105,12 @@ struct ValidationTests {
         #expect(throws: ChineseIDNumber.Problem.badBirthDate) { try ChineseIDNumber(validIDNumber("11010519491331002")) }
     }
 
-    @Test("names are masked to first and last character", arguments: [
-        ("张三", "张*"), ("张小三", "张*三"), ("欧阳小明", "欧**明"), ("买买提·艾力", "买****力"), ("王", "*"), (" 李四 ", "李*"),
-    ])
+    @Test(
+        "names are masked to first and last character",
+        arguments: [
+            ("张三", "张*"), ("张小三", "张*三"), ("欧阳小明", "欧**明"), ("买买提·艾力", "买****力"), ("王", "*"), (" 李四 ", "李*"),
+        ]
+    )
     func masking(_ name: String, _ masked: String) {
         #expect(NameMask.mask(name) == masked)
     }

@@ -38,9 +38,12 @@ struct CodeTests {
         #expect(!payload.contains("小"))
     }
 
-    @Test("garbage, truncated and oversized input is malformed", arguments: [
-        "", "garbage", "a.b", "a.b.c.d", "!!!.???.###", String(repeating: "A", count: 5000),
-    ])
+    @Test(
+        "garbage, truncated and oversized input is malformed",
+        arguments: [
+            "", "garbage", "a.b", "a.b.c.d", "!!!.???.###", String(repeating: "A", count: 5000),
+        ]
+    )
     func malformed(_ text: String) {
         #expect(verifier.verify(text, now: referenceNow, leeway: 30) == .failure(.malformed))
     }
