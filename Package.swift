@@ -74,7 +74,12 @@ let package = Package(
         ),
         .testTarget(
             name: "YongjunStorageTests",
-            dependencies: ["YongjunCore", "YongjunStorage"],
+            dependencies: [
+                "YongjunCore", "YongjunStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -45,3 +45,10 @@ public struct AppDatabase: Sendable {
     /// For reads that need no transaction with a write.
     public var reader: any DatabaseReader { dbWriter }
 }
+
+extension AppDatabase {
+    /// `PRAGMA synchronous` of the connection that commits (2 = FULL); lets tests and `config show` prove durability.
+    public func writerSynchronousMode() throws -> Int {
+        try dbWriter.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+}
