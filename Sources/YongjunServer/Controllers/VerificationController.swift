@@ -7,12 +7,6 @@ struct VerificationController<Context: RequestContext> {
     let service: VerificationService
     let maximumBodySize: Int
 
-    /// `{"code": "…", "nonce": "…optional…"}`
-    struct VerifyRequest: Decodable {
-        let code: String
-        let nonce: String?
-    }
-
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self).post(use: verify)
     }
@@ -25,7 +19,7 @@ struct VerificationController<Context: RequestContext> {
         } catch {
             throw APIError(status: .contentTooLarge, code: "body_too_large", message: "请求体超过 \(maximumBodySize) 字节")
         }
-        guard let body = try? JSONDecoder().decode(VerifyRequest.self, from: Data(buffer.readableBytesView)) else {
+        guard let body = VerifyRequestParser.parse(buffer.readableBytesView) else {
             throw APIError.badRequest(#"请求体必须是 JSON：{"code": "…", "nonce": "…(可选)"}"#)
         }
         if let nonce = body.nonce, nonce.isEmpty || nonce.utf8.count > 128 {

@@ -13,6 +13,7 @@ public final class VerificationService: Sendable {
     let keys: KeyRingProvider
     let cache = AuthenticatedCodeCache()
     let ledger = VerificationLedger()
+    let clockText = TimestampCache()
     let settings: ServerSettings
     let now: @Sendable () -> Date
 
@@ -51,7 +52,7 @@ public final class VerificationService: Sendable {
         let checked = authenticate(code, now: now)
         var generator = SystemRandomNumberGenerator()
         let verificationID = RandomText.timeOrderedID(millis: UInt64(max(0, now.timeIntervalSince1970 * 1000)), using: &generator)
-        let presented = Presented(keyID: key.keyID, keyHash: key.secretHash, createdAt: Timestamp.iso(now))
+        let presented = Presented(keyID: key.keyID, keyHash: key.secretHash, createdAt: clockText.iso(now))
         let outcome: Outcome
         do {
             outcome = try await log.submit { snapshot in

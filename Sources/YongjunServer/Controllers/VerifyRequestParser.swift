@@ -1,0 +1,56 @@
+import Foundation
+
+/// Reads `{"code": "…", "nonce": "…"}` without a general JSON decoder when the body has the plain shape a
+/// till sends (ASCII strings without escapes); anything else goes to `JSONDecoder`, so both accept the same JSON.
+enum VerifyRequestParser {
+    struct Body: Decodable, Equatable {
+        let code: String
+        let nonce: String?
+    }
+
+    static func parse(_ bytes: some Collection<UInt8>) -> Body? {
+        let bytes = Array(bytes)
+        return fastPath(bytes) ?? (try? JSONDecoder().decode(Body.self, from: Data(bytes)))
+    }
+
+    /// nil when the body is not exactly the plain shape; never wrong when it returns a value.
+    static func fastPath(_ bytes: [UInt8]) -> Body? {
+        var index = 0
+        func skipSpace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+        func expect(_ byte: UInt8) -> Bool {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+        /// A string of printable ASCII with no escapes.
+        func plainString() -> String? {
+            guard expect(UInt8(ascii: "\"")) else { return nil }
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                guard bytes[index] >= 0x20, bytes[index] < 0x7F, bytes[index] != UInt8(ascii: "\\") else { return nil }
+                index += 1
+            }
+            guard index < bytes.count else { return nil }
+            defer { index += 1 }
+            return String(decoding: bytes[start..<index], as: UTF8.self)
+        }
+        guard expect(UInt8(ascii: "{")) else { return nil }
+        var code: String?
+        var nonce: String?
+        repeat {
+            guard let key = plainString(), expect(UInt8(ascii: ":")), let value = plainString() else { return nil }
+            switch key {
+            case "code" where code == nil: code = value
+            case "nonce" where nonce == nil: nonce = value
+            default: return nil
+            }
+        } while expect(UInt8(ascii: ","))
+        guard expect(UInt8(ascii: "}")), let code else { return nil }
+        skipSpace()
+        guard index == bytes.count else { return nil }
+        return Body(code: code, nonce: nonce)
+    }
+}
