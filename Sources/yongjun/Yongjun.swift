@@ -19,7 +19,10 @@ struct Yongjun: AsyncParsableCommand {
               yongjun merchants key 1
               yongjun serve --port 8080
             """,
-        subcommands: [Serve.self, KeysCommand.self, CardsCommand.self, MerchantsCommand.self]
+        subcommands: [
+            Serve.self, KeysCommand.self, CardsCommand.self, MerchantsCommand.self, BatchesCommand.self, ApplicationsCommand.self,
+            ReportsCommand.self, AuditCommand.self,
+        ]
     )
 
     static func main() async {

@@ -13,6 +13,12 @@ public struct ImportedCard: Sendable, Equatable {
 public struct ImportProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public let line: Int
     public let reason: String
+
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
+
     public var description: String { "line \(line): \(reason)" }
 }
 
@@ -47,7 +53,8 @@ public enum CardImport {
         public var problems: [ImportProblem]
     }
 
-    public static func parse(_ text: String) -> Result {
+    /// `progress` is called with the number of rows checked so far, every 1,000 rows.
+    public static func parse(_ text: String, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
         let table: CSVTable
         do {
             table = try CSVTable(parsing: text)
@@ -65,7 +72,9 @@ public enum CardImport {
         var cards: [ImportedCard] = []
         var problems: [ImportProblem] = []
         var firstLineOfCard: [String: Int] = [:]
-        for row in table.rows.dropFirst() {
+        let total = table.rows.count - 1
+        for (index, row) in table.rows.dropFirst().enumerated() {
+            if index % 1000 == 999 { progress(index + 1, total) }
             if row.fields.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }  // Excel's trailing ",,,,," rows
             guard row.fields.count == header.fields.count else {
                 problems.append(ImportProblem(line: row.line, reason: "has \(row.fields.count) fields, the header has \(header.fields.count)"))
@@ -82,6 +91,7 @@ public enum CardImport {
                 }
             }
         }
+        progress(total, total)
         if cards.isEmpty && problems.isEmpty {
             problems.append(ImportProblem(line: 2, reason: "the file has a header but no cardholder rows"))
         }

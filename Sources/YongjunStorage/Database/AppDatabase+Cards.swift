@@ -19,7 +19,14 @@ extension AppDatabase {
     /// Inserts new cards and updates changed ones, keyed on the card number, all in one transaction.
     ///
     /// Revocation is never undone by an import. With `dryRun` the transaction is rolled back.
-    public func importCards(_ cards: [ImportedCard], hasher: IDNumberHasher, now: Date, dryRun: Bool = false) throws -> CardImportSummary {
+    public func importCards(
+        _ cards: [ImportedCard],
+        hasher: IDNumberHasher,
+        now: Date,
+        dryRun: Bool = false,
+        audit: AuditContext? = nil,
+        source: String = ""
+    ) throws -> CardImportSummary {
         defer { registerCache.invalidate() }
         var summary = CardImportSummary()
         let stamp = Timestamp.iso(now)
@@ -61,7 +68,14 @@ extension AppDatabase {
                         summary.inserted += 1
                     }
                 }
-                return dryRun ? .rollback : .commit
+                if dryRun { return .rollback }
+                if let audit {
+                    let details = [
+                        "file": source, "inserted": "\(summary.inserted)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)",
+                    ]
+                    try appendAudit(db, audit, AuditNote(action: "cards.import", subject: source, details: details), now: now)
+                }
+                return .commit
             }
         }
         return summary
@@ -82,9 +96,9 @@ extension AppDatabase {
     }
 
     /// Revokes a card; codes already issued for it are refused from the next verification on.
-    public func revokeCard(number cardNo: String, reason: String, now: Date) throws {
+    public func revokeCard(number cardNo: String, reason: String, now: Date, audit: AuditContext? = nil) throws {
         defer { registerCache.invalidate() }
-        try dbWriter.write { db in
+        try write(audit: audit, now: now, AuditNote(action: "cards.revoke", subject: cardNo, details: ["reason": reason])) { db, _ in
             guard var card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db) else { throw RegisterError.cardNotFound(cardNo) }
             guard !card.isRevoked else { throw RegisterError("card \(cardNo) is already revoked (since \(card.revokedAt ?? "?"))") }
             card.status = "revoked"

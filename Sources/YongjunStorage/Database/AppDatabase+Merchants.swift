@@ -4,8 +4,15 @@ import YongjunCore
 
 extension AppDatabase {
     /// Registers an active merchant directly (the application workflow comes through batches).
-    public func addMerchant(name: String, industry: Industry, address: String?, benefit: String?, now: Date) throws -> Merchant {
-        try dbWriter.write { db in
+    public func addMerchant(
+        name: String,
+        industry: Industry,
+        address: String?,
+        benefit: String?,
+        now: Date,
+        audit: AuditContext? = nil
+    ) throws -> Merchant {
+        try write(audit: audit, now: now, AuditNote(action: "merchants.add", details: ["name": name, "industry": industry.rawValue])) { db, note in
             var merchant = Merchant(
                 id: nil,
                 name: name,
@@ -19,14 +26,16 @@ extension AppDatabase {
                 createdAt: Timestamp.iso(now)
             )
             try merchant.insert(db)
+            note.subject = "merchant \(merchant.id ?? 0)"
             return merchant
         }
     }
 
     /// Stores the hash of a new API key for a merchant; the previous key stops working at once.
-    public func replaceMerchantKey(merchantID: Int64, with key: MerchantAPIKey, now: Date) throws {
+    public func replaceMerchantKey(merchantID: Int64, with key: MerchantAPIKey, now: Date, audit: AuditContext? = nil) throws {
         defer { registerCache.invalidate() }
-        try dbWriter.write { db in
+        let note = AuditNote(action: "merchants.key", subject: "merchant \(merchantID)", details: ["keyId": key.keyID])
+        try write(audit: audit, now: now, note) { db, _ in
             guard var merchant = try Merchant.fetchOne(db, key: merchantID) else { throw RegisterError.merchantNotFound(merchantID) }
             guard merchant.status != .revoked else {
                 throw RegisterError("merchant \(merchantID) is revoked; a revoked merchant cannot get a key")
@@ -51,7 +60,40 @@ extension AppDatabase {
         }
     }
 
-    /// Changes a merchant's standing; verifications by a suspended or revoked merchant are refused at once.
+    /// Suspends, reinstates or revokes a shop; its verifications are refused (or accepted again) from the next request on.
+    public func changeMerchantStatus(
+        id: Int64,
+        to status: Merchant.Status,
+        reason: String?,
+        now: Date,
+        audit: AuditContext? = nil
+    ) throws -> Merchant {
+        defer { registerCache.invalidate() }
+        let action =
+            switch status {
+            case .active: "merchants.reinstate"
+            case .suspended: "merchants.suspend"
+            case .revoked: "merchants.revoke"
+            }
+        let note = AuditNote(action: action, subject: "merchant \(id)", details: reason.map { ["reason": $0] } ?? [:])
+        return try write(audit: audit, now: now, note) { db, _ in
+            guard var merchant = try Merchant.fetchOne(db, key: id) else { throw RegisterError.merchantNotFound(id) }
+            switch (merchant.status, status) {
+            case (.active, .suspended), (.suspended, .active), (.active, .revoked), (.suspended, .revoked): break
+            case (.revoked, _):
+                throw RegisterError("merchant \(id) (\(merchant.name)) is revoked for good; a revoked shop must apply again in a new batch")
+            default:
+                throw RegisterError("merchant \(id) (\(merchant.name)) is already \(merchant.status.rawValue)")
+            }
+            merchant.status = status
+            merchant.statusReason = reason
+            merchant.statusChangedAt = Timestamp.iso(now)
+            try merchant.update(db)
+            return merchant
+        }
+    }
+
+    /// Sets a merchant's status without the transition rules (tests and repairs).
     public func setMerchantStatus(id: Int64, to status: Merchant.Status) throws {
         defer { registerCache.invalidate() }
         try dbWriter.write { db in
@@ -59,5 +101,20 @@ extension AppDatabase {
             merchant.status = status
             try merchant.update(db)
         }
+    }
+
+    /// Shops, optionally only those with `status` or in `industry`, by id.
+    public func merchants(status: Merchant.Status? = nil, industry: Industry? = nil) throws -> [Merchant] {
+        try dbWriter.read { db in
+            var request = Merchant.order(Column("id"))
+            if let status { request = request.filter(Column("status") == status.rawValue) }
+            if let industry { request = request.filter(Column("industry") == industry.rawValue) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// Appends a standalone audit entry (for actions outside the database, such as key rotation).
+    public func recordAudit(_ audit: AuditContext, _ note: AuditNote, now: Date) throws {
+        try dbWriter.write { db in try appendAudit(db, audit, note, now: now) }
     }
 }

@@ -55,6 +55,71 @@ extension AppDatabase {
                     """
             )
         }
+        migrator.registerMigration("v2 batches, applications, audit log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE batches (
+                        number INTEGER PRIMARY KEY AUTOINCREMENT,
+                        opened_on TEXT NOT NULL,
+                        closed_on TEXT,
+                        meeting_date TEXT,
+                        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed'))
+                    );
+
+                    CREATE TABLE applications (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        batch_number INTEGER NOT NULL REFERENCES batches(number),
+                        shop_name TEXT NOT NULL,
+                        credit_code TEXT NOT NULL,
+                        industry TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        contact TEXT NOT NULL,
+                        phone TEXT NOT NULL,
+                        benefit TEXT NOT NULL,
+                        stage TEXT NOT NULL DEFAULT 'materials'
+                            CHECK (stage IN ('materials', 'qualification', 'inspection', 'discussion', 'approved', 'rejected')),
+                        rejected_at_stage TEXT,
+                        reject_reason TEXT,
+                        merchant_id INTEGER REFERENCES merchants(id),
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        UNIQUE (batch_number, credit_code)
+                    );
+                    CREATE INDEX applications_credit_code ON applications(credit_code);
+
+                    CREATE TABLE application_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        application_id INTEGER NOT NULL REFERENCES applications(id),
+                        from_stage TEXT,
+                        to_stage TEXT NOT NULL,
+                        note TEXT,
+                        operator TEXT NOT NULL,
+                        at TEXT NOT NULL
+                    );
+                    CREATE INDEX application_events_application ON application_events(application_id);
+
+                    ALTER TABLE merchants ADD COLUMN credit_code TEXT;
+                    ALTER TABLE merchants ADD COLUMN contact TEXT;
+                    ALTER TABLE merchants ADD COLUMN phone TEXT;
+                    ALTER TABLE merchants ADD COLUMN batch_number INTEGER REFERENCES batches(number);
+                    ALTER TABLE merchants ADD COLUMN application_id INTEGER REFERENCES applications(id);
+                    ALTER TABLE merchants ADD COLUMN status_reason TEXT;
+                    ALTER TABLE merchants ADD COLUMN status_changed_at TEXT;
+                    CREATE INDEX merchants_credit_code ON merchants(credit_code);
+
+                    CREATE TABLE audit_log (
+                        seq INTEGER PRIMARY KEY,
+                        at TEXT NOT NULL,
+                        operator TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        previous_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -13,6 +13,7 @@ public struct KeyStore: Sendable {
 
     var signingPath: String { path + "/signing" }
     var idHashKeyPath: String { path + "/id-hash.key" }
+    var auditKeyPath: String { path + "/audit.key" }
 
     private struct StoredKey: Codable {
         var kid: String
@@ -30,8 +31,8 @@ public struct KeyStore: Sendable {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         var generator = SystemRandomNumberGenerator()
-        if !FileManager.default.fileExists(atPath: idHashKeyPath) {
-            try SecretFile.write(Array(Base64URL.encode(RandomText.bytes(count: 32, using: &generator)).utf8), to: idHashKeyPath)
+        for file in [idHashKeyPath, auditKeyPath] where !FileManager.default.fileExists(atPath: file) {
+            try SecretFile.write(Array(Base64URL.encode(RandomText.bytes(count: 32, using: &generator)).utf8), to: file)
         }
         return try addSigningKey(now: now)
     }
@@ -72,13 +73,22 @@ public struct KeyStore: Sendable {
 
     /// The keyed hash for ID numbers.
     public func idNumberHasher() throws -> IDNumberHasher {
-        guard FileManager.default.fileExists(atPath: idHashKeyPath) else { throw KeyStoreError.notInitialized(path) }
-        try SecretFile.checkPrivate(idHashKeyPath)
-        guard let data = FileManager.default.contents(atPath: idHashKeyPath),
+        IDNumberHasher(keyBytes: try secret(at: idHashKeyPath))
+    }
+
+    /// The key that chains the audit log.
+    public func auditChain() throws -> AuditChain {
+        AuditChain(keyBytes: try secret(at: auditKeyPath))
+    }
+
+    private func secret(at file: String) throws -> [UInt8] {
+        guard FileManager.default.fileExists(atPath: file) else { throw KeyStoreError.notInitialized(path) }
+        try SecretFile.checkPrivate(file)
+        guard let data = FileManager.default.contents(atPath: file),
             let bytes = Base64URL.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
             bytes.count == 32
-        else { throw KeyStoreError.unreadable(idHashKeyPath) }
-        return IDNumberHasher(keyBytes: bytes)
+        else { throw KeyStoreError.unreadable(file) }
+        return bytes
     }
 }
 

@@ -16,6 +16,14 @@ public struct Merchant: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     public var apiKeyHash: String?
     public var apiKeyIssuedAt: String?
     public var createdAt: String
+    public var creditCode: String?
+    public var contact: String?
+    public var phone: String?
+    public var batchNumber: Int64?
+    public var applicationId: Int64?
+    /// Why the shop was last suspended or revoked.
+    public var statusReason: String?
+    public var statusChangedAt: String?
 
     public enum Status: String, Codable, Sendable {
         case active

@@ -22,7 +22,7 @@ struct CardsRevoke: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try global.openDatabase().revokeCard(number: cardNo, reason: reason, now: Date())
+        try global.openDatabase().revokeCard(number: cardNo, reason: reason, now: Date(), audit: try global.audit())
         print("card \(cardNo) revoked")
     }
 }

@@ -25,6 +25,7 @@ struct KeysInit: AsyncParsableCommand {
     func run() async throws {
         try global.dataDirectory.prepare()
         let key = try global.keyStore.initialize(now: Date())
+        try global.openDatabase().recordAudit(try global.audit(), AuditNote(action: "keys.init", subject: key.kid), now: Date())
         print(key.kid)
     }
 }
@@ -39,7 +40,9 @@ struct KeysRotate: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        print(try global.keyStore.rotate(now: Date()).kid)
+        let key = try global.keyStore.rotate(now: Date())
+        try global.openDatabase().recordAudit(try global.audit(), AuditNote(action: "keys.rotate", subject: key.kid), now: Date())
+        print(key.kid)
     }
 }
 

@@ -7,6 +7,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Data directory (env YONGJUN_DATA_DIR, default ./data).")
     var dataDir: String?
 
+    @Option(name: .customLong("operator"), help: "Your name for the audit log (env YONGJUN_OPERATOR, default the OS user).")
+    var operatorName: String?
+
     var dataDirectory: DataDirectory {
         DataDirectory(path: dataDir ?? ProcessInfo.processInfo.environment["YONGJUN_DATA_DIR"] ?? "./data")
     }
@@ -18,17 +21,30 @@ struct GlobalOptions: ParsableArguments {
 
     var keyStore: KeyStore { KeyStore(directory: dataDirectory) }
 
+    /// Who is acting: --operator, YONGJUN_OPERATOR, or the login name.
+    var resolvedOperator: String {
+        let environment = ProcessInfo.processInfo.environment
+        let name = operatorName ?? environment["YONGJUN_OPERATOR"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+        return name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "unknown" : name
+    }
+
+    /// The audit context every admin action runs under.
+    func audit() throws -> AuditContext {
+        AuditContext(operatorName: resolvedOperator, chain: try keyStore.auditChain(), directory: dataDirectory)
+    }
+
     /// `yongjun --data-dir D cards import F` puts the global option before the subcommand, where ArgumentParser
     /// does not look for a subcommand's options; carry it over through the environment variable it falls back to.
     static func hoistingLeadingGlobals(_ arguments: [String]) -> [String] {
         var arguments = arguments
         var index = 0
         while index < arguments.count, arguments[index].hasPrefix("-") {
-            if arguments[index] == "--data-dir", index + 1 < arguments.count {
-                setenv("YONGJUN_DATA_DIR", arguments[index + 1], 1)
+            let hoisted = ["--data-dir": "YONGJUN_DATA_DIR", "--operator": "YONGJUN_OPERATOR"]
+            if let variable = hoisted[arguments[index]], index + 1 < arguments.count {
+                setenv(variable, arguments[index + 1], 1)
                 arguments.removeSubrange(index...(index + 1))
-            } else if arguments[index].hasPrefix("--data-dir=") {
-                setenv("YONGJUN_DATA_DIR", String(arguments[index].dropFirst("--data-dir=".count)), 1)
+            } else if let (flag, variable) = hoisted.first(where: { arguments[index].hasPrefix($0.key + "=") }) {
+                setenv(variable, String(arguments[index].dropFirst(flag.count + 1)), 1)
                 arguments.remove(at: index)
             } else {
                 index += 1
