@@ -7,6 +7,10 @@ struct MerchantsAndServeTests {
     func merchants() throws {
         let cli = try CLI()
         defer { cli.remove() }
+        let uninitialized = try cli.run("merchants", "add", "--name", "拥军饭店", "--industry", "餐饮")
+        #expect(uninitialized.status == 1)
+        #expect(uninitialized.stderr.contains("run `yongjun keys init` first"))
+        #expect(try cli.run("keys", "init").status == 0)
         let added = try cli.run("merchants", "add", "--name", "拥军饭店", "--industry", "餐饮", "--benefit", "凭优待证享9折")
         #expect(added.status == 0)
         #expect(added.stdout == "1\n")
@@ -17,6 +21,7 @@ struct MerchantsAndServeTests {
         let badIndustry = try cli.run("merchants", "add", "--name", "x", "--industry", "bank")
         #expect(badIndustry.status == 64)
         #expect(badIndustry.stderr.contains("vehicle_repair (车辆维修)"))
+        #expect(try cli.run("audit", "list").stdout.contains("merchants.add"))
         let unknown = try cli.run("merchants", "key", "42")
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no merchant with id 42"))

@@ -30,40 +30,63 @@ extension AppDatabase {
             guard batch.status == .open else {
                 throw RegisterError("batch \(number) is closed; open a new batch with `yongjun batches open`")
             }
+            // One pass over what the register holds, instead of two queries per row: imports reach 10^5 rows.
+            var latest: [String: (batch: Int64, stage: ReviewStage, id: Int64)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT credit_code, batch_number, stage, id FROM applications ORDER BY id") {
+                latest[row[0]] = (row[1], ReviewStage(rawValue: row[2]) ?? .materials, row[3])
+            }
+            var partners: [String: (id: Int64, name: String)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT credit_code, id, name FROM merchants WHERE credit_code IS NOT NULL AND status != 'revoked'")
+            {
+                partners[row[0]] = (row[1], row[2])
+            }
             var problems: [ImportProblem] = []
             for imported in applications {
                 let code = imported.creditCode.value
-                if let existing = try Application.filter(Column("credit_code") == code).order(Column("id").desc).fetchOne(db) {
-                    if existing.batchNumber == number {
+                if let existing = latest[code] {
+                    if existing.batch == number {
                         problems.append(
                             ImportProblem(
                                 line: imported.line,
-                                reason: "credit_code \(code) already applied in batch \(number) (application \(existing.id ?? 0))"
+                                reason: "credit_code \(code) already applied in batch \(number) (application \(existing.id))"
                             )
                         )
                     } else if existing.stage.isUnderReview {
                         problems.append(
                             ImportProblem(
                                 line: imported.line,
-                                reason: "credit_code \(code) is still under review in batch \(existing.batchNumber) (application \(existing.id ?? 0))"
+                                reason: "credit_code \(code) is still under review in batch \(existing.batch) (application \(existing.id))"
                             )
                         )
                     }
                 }
-                if let merchant = try Merchant.filter(Column("credit_code") == code && Column("status") != "revoked").fetchOne(db) {
+                if let merchant = partners[code] {
                     problems.append(
-                        ImportProblem(
-                            line: imported.line,
-                            reason: "credit_code \(code) is already partner shop \(merchant.id ?? 0) (\(merchant.name))"
-                        )
+                        ImportProblem(line: imported.line, reason: "credit_code \(code) is already partner shop \(merchant.id) (\(merchant.name))")
                     )
                 }
             }
             guard problems.isEmpty else { throw ImportConflicts(problems: problems) }
             let stamp = Timestamp.iso(now)
+            let insertApplication = try db.cachedStatement(
+                sql: """
+                    INSERT INTO applications (batch_number, shop_name, credit_code, industry, address, contact, phone, benefit, stage, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'materials', ?, ?)
+                    """
+            )
+            let insertEvent = try db.cachedStatement(
+                sql:
+                    "INSERT INTO application_events (application_id, from_stage, to_stage, note, operator, at) VALUES (?, NULL, 'materials', ?, ?, ?)"
+            )
             return try applications.map { imported in
-                var application = Application(
-                    id: nil,
+                try insertApplication.execute(arguments: [
+                    number, imported.shopName, imported.creditCode.value, imported.industry.rawValue, imported.address, imported.contact,
+                    imported.phone, imported.benefit, stamp, stamp,
+                ])
+                let id = db.lastInsertedRowID
+                try insertEvent.execute(arguments: [id, "导入：\(source)", operatorName, stamp])
+                return Application(
+                    id: id,
                     batchNumber: number,
                     shopName: imported.shopName,
                     creditCode: imported.creditCode.value,
@@ -79,18 +102,6 @@ extension AppDatabase {
                     createdAt: stamp,
                     updatedAt: stamp
                 )
-                try application.insert(db)
-                var event = ApplicationEvent(
-                    id: nil,
-                    applicationId: application.id!,
-                    fromStage: nil,
-                    toStage: .materials,
-                    note: "导入：\(source)",
-                    operator: operatorName,
-                    at: stamp
-                )
-                try event.insert(db)
-                return application
             }
         }
     }

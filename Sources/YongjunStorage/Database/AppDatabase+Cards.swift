@@ -33,9 +33,11 @@ extension AppDatabase {
         var generator = SystemRandomNumberGenerator()
         try dbWriter.writeWithoutTransaction { db in
             try db.inTransaction {
+                // One read of the register instead of a query per row (the bureau's file has ~10^4 rows).
+                let existing = Dictionary(try Card.fetchAll(db).map { ($0.cardNo, $0) }, uniquingKeysWith: { first, _ in first })
                 for imported in cards {
                     let hash = hasher.hash(imported.idNumber)
-                    if var card = try Card.filter(Card.Columns.cardNo == imported.cardNo).fetchOne(db) {
+                    if var card = existing[imported.cardNo] {
                         let before = card
                         card.name = imported.name
                         card.idNumberHash = hash

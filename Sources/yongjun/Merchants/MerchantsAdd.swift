@@ -37,7 +37,8 @@ struct MerchantsAdd: AsyncParsableCommand {
             industry: Industry(codeOrLabel: industry) ?? .other,
             address: address,
             benefit: benefit,
-            now: Date()
+            now: Date(),
+            audit: try global.audit()
         )
         print(merchant.id ?? 0)
     }
