@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import YongjunCore
 import YongjunStorage
@@ -8,11 +10,18 @@ import YongjunStorage
 public struct ServerDependencies: Sendable {
     public var database: AppDatabase
     public var keys: KeyRingProvider
+    public var metrics: ServerMetrics
     public var now: @Sendable () -> Date
 
-    public init(database: AppDatabase, keys: KeyRingProvider, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        database: AppDatabase,
+        keys: KeyRingProvider,
+        metrics: ServerMetrics = ServerMetrics(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.database = database
         self.keys = keys
+        self.metrics = metrics
         self.now = now
     }
 }
@@ -23,17 +32,22 @@ public func buildApplication(
     dependencies: ServerDependencies,
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
-    let log = VerificationLog(database: dependencies.database, logger: logger)
+) throws -> some ApplicationProtocol {
+    let metrics = dependencies.metrics
+    let log = VerificationLog(database: dependencies.database, logger: logger) { duration, records in
+        metrics.recordCommit(duration: duration, records: records)
+    }
     let service = VerificationService(
         database: dependencies.database,
         log: log,
         keys: dependencies.keys,
         settings: settings,
+        metrics: metrics,
         now: dependencies.now
     )
     var app = Application(
-        router: buildRouter(service: service, keys: dependencies.keys, settings: settings),
+        router: buildRouter(service: service, dependencies: dependencies, settings: settings),
+        server: try serverBuilder(settings),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         services: [log],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
@@ -45,14 +59,60 @@ public func buildApplication(
     return app
 }
 
-/// The routes; tests call this too.
-func buildRouter(service: VerificationService, keys: KeyRingProvider, settings: ServerSettings) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
-    router.get("/healthz") { _, _ in "ok" }
-    router.addRoutes(WellKnownController(keys: keys).endpoints, atPath: "/.well-known")
-    router.addRoutes(
-        VerificationController(service: service, maximumBodySize: settings.maximumBodySize).endpoints,
-        atPath: "/api/v1/verifications"
+/// HTTP/1.1, wrapped in TLS when a certificate and key are configured.
+func serverBuilder(_ settings: ServerSettings) throws -> HTTPServerBuilder {
+    guard let certificate = settings.tlsCertificate, let key = settings.tlsKey else { return .http1() }
+    let configuration = TLSConfiguration.makeServerConfiguration(
+        certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+        privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
     )
+    return try .tls(.http1(), tlsConfiguration: configuration)
+}
+
+/// The routes; tests call this too.
+func buildRouter(service: VerificationService, dependencies: ServerDependencies, settings: ServerSettings) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(metrics: dependencies.metrics))
+    HealthController(database: dependencies.database, keys: dependencies.keys).add(to: router)
+    router.addRoutes(WellKnownController(keys: dependencies.keys).endpoints, atPath: "/.well-known")
+    let verifications = router.group("/api/v1/verifications")
+    if settings.rateLimit > 0 {
+        verifications.add(
+            middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: settings.rateLimit), trustedProxies: Set(settings.trustedProxies))
+        )
+    }
+    verifications.addRoutes(VerificationController(service: service, maximumBodySize: settings.maximumBodySize).endpoints)
     return router
+}
+
+/// The admin listener: `/metrics` (Prometheus text), `/healthz`, `/readyz`. Keep it on loopback or behind a token.
+public func buildAdminApplication(
+    settings: ServerSettings,
+    dependencies: ServerDependencies,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: AppRequestContext.self)
+    HealthController(database: dependencies.database, keys: dependencies.keys).add(to: router)
+    let metrics = dependencies.metrics
+    let token = settings.metricsToken
+    router.get("/metrics") { request, _ -> Response in
+        if let token {
+            let presented = VerificationController.bearerToken(request.headers[.authorization]) ?? ""
+            guard ConstantTime.equal(Array(presented.utf8), Array(token.utf8)) else {
+                throw APIError(status: .unauthorized, code: "unauthorized", message: "metrics require the configured bearer token")
+            }
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics.render()))
+        )
+    }
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.adminHost, port: settings.adminPort ?? 0), serverName: nil),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger
+    )
 }

@@ -2,55 +2,93 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import YongjunCore
 import YongjunServer
 import YongjunStorage
 
-/// `yongjun serve`: the HTTP service shops and holders talk to.
+/// `yongjun serve`: the HTTP service shops and holders talk to, plus the admin listener for metrics and health.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP service (verification API, JWKS).",
-        discussion: "Example: yongjun --data-dir /var/lib/yongjun serve --host 0.0.0.0 --port 8080"
+        abstract: "Run the HTTP service (verification API, JWKS) and the admin listener (/metrics, /healthz, /readyz).",
+        discussion: """
+            Settings come from flags, then YONGJUN_* environment variables, then the config file (--config or
+            YONGJUN_CONFIG), then defaults; `yongjun config show` prints the result. SIGTERM or SIGINT stops
+            accepting, finishes requests in flight, commits their records, and exits 0.
+
+            Example: yongjun --data-dir /var/lib/yongjun serve --host 0.0.0.0 --port 8080 --config /etc/yongjun/yongjun.conf
+            """
     )
 
     @OptionGroup var global: GlobalOptions
-
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port to listen on (0 picks a free one and prints it).")
-    var port = 8080
-
-    @Option(help: "Seconds a phone code stays valid.")
-    var codeLifetime = CodeIssuer.defaultLifetime
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
-
-    func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
-        guard (10...86_400).contains(codeLifetime) else { throw ValidationError("--code-lifetime must be 10-86400 seconds") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
-    }
+    @OptionGroup var server: ServerFlags
 
     func run() async throws {
+        let (settings, _) = try server.resolve(global: global)
         var logger = Logger(label: "yongjun")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        var settings = ServerSettings()
-        settings.host = host
-        settings.port = port
-        settings.codeLifetime = codeLifetime
-        let database = try global.openDatabase()
-        let keys = try KeyRingProvider(store: global.keyStore, issuer: settings.issuer, now: Date())
-        let dataPath = global.dataDirectory.path
-        let listenHost = host
-        let app = buildApplication(
-            settings: settings,
-            dependencies: ServerDependencies(database: database, keys: keys),
-            logger: logger
-        ) { boundPort in
-            FileHandle.standardOutput.write(Data("yongjun: serving on http://\(listenHost):\(boundPort) (data: \(dataPath))\n".utf8))
+        logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let directory = DataDirectory(path: settings.dataDirectory)
+        let database = try AppDatabase.open(in: directory)
+        let keys = try KeyRingProvider(store: KeyStore(directory: directory), issuer: settings.issuer, now: Date())
+        let dependencies = ServerDependencies(database: database, keys: keys)
+        let scheme = settings.tlsEnabled ? "https" : "http"
+        let app = try buildApplication(settings: settings, dependencies: dependencies, logger: logger) { port in
+            announce("yongjun: serving on \(scheme)://\(settings.host):\(port) (data: \(settings.dataDirectory))")
         }
-        try await app.runService()
+        var services: [any Service] = [app]
+        if settings.adminPort != nil {
+            services.insert(
+                buildAdminApplication(settings: settings, dependencies: dependencies, logger: logger) { port in
+                    announce("yongjun: admin (metrics, health) on http://\(settings.adminHost):\(port)")
+                },
+                at: 0
+            )
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
+
+/// A start-up line on stdout, flushed at once (scripts wait for it).
+func announce(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Flags of `serve` and `config show`; each one may also come from YONGJUN_<NAME> or the config file.
+struct ServerFlags: ParsableArguments {
+    @Option(help: "Config file of `key = value` lines (env YONGJUN_CONFIG).") var config: String?
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one and prints it (default 8080).") var port: String?
+    @Option(help: "Seconds a phone code stays valid (default 180).") var codeLifetime: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+    @Option(help: "PEM certificate chain: serve HTTPS (with --tls-key).") var tlsCertificate: String?
+    @Option(help: "PEM private key for --tls-certificate.") var tlsKey: String?
+    @Option(help: "Comma-separated reverse-proxy addresses whose X-Forwarded-For is believed.") var trustedProxy: String?
+    @Option(help: "Verification requests per second per client address; 0 = off (default 100).") var rateLimit: String?
+    @Option(help: "Address of the admin listener (default 127.0.0.1).") var adminHost: String?
+    @Option(help: "Port of the admin listener; off = none, 0 picks one (default 9090).") var adminPort: String?
+
+    func resolve(global: GlobalOptions) throws -> (ServerSettings, [SettingsLoader.Resolved]) {
+        var flags: [String: String] = [:]
+        let pairs: [(String, String?)] = [
+            ("host", host), ("port", port), ("code_lifetime", codeLifetime), ("log_level", logLevel), ("tls_certificate", tlsCertificate),
+            ("tls_key", tlsKey), ("trusted_proxy", trustedProxy), ("rate_limit", rateLimit), ("admin_host", adminHost),
+            ("admin_port", adminPort), ("data_dir", global.dataDir),
+        ]
+        for case let (key, value?) in pairs { flags[key] = value }
+        let environment = ProcessInfo.processInfo.environment
+        var file: [String: String] = [:]
+        var fileName = "config file"
+        if let path = config ?? environment["YONGJUN_CONFIG"] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CLIFailure(message: "cannot read config file \(path)")
+            }
+            fileName = path
+            file = try SettingsLoader.parseFile(String(decoding: data, as: UTF8.self), name: path)
+        }
+        return try SettingsLoader.resolve(flags: flags, environment: environment, file: file, fileName: fileName)
     }
 }

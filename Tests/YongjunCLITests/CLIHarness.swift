@@ -107,13 +107,15 @@ struct CLI {
 final class ServerProcess {
     let process = Process()
     let baseURL: URL
+    /// The admin listener, when it started before the main one announced itself.
+    private(set) var adminURL: URL?
     private let logPath: String
 
     init(cli: CLI, extraArguments: [String] = []) throws {
         logPath = cli.workDirectory + "/server-\(UUID().uuidString).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["--data-dir", cli.dataDirectory, "serve", "--port", "0"] + extraArguments
+        process.arguments = ["--data-dir", cli.dataDirectory, "serve", "--port", "0", "--admin-port", "0"] + extraArguments
         let log = FileHandle(forWritingAtPath: logPath)!
         process.standardOutput = log
         process.standardError = log
@@ -121,8 +123,11 @@ final class ServerProcess {
         var found: URL?
         for _ in 0..<100 {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"http://[0-9.]+:[0-9]+"#, options: .regularExpression) {
-                found = URL(string: String(text[range]))
+            if let range = text.range(of: #"serving on https?://[0-9.]+:[0-9]+"#, options: .regularExpression) {
+                found = URL(string: String(text[range].dropFirst("serving on ".count)))
+                if let admin = text.range(of: #"admin \(metrics, health\) on http://[0-9.]+:[0-9]+"#, options: .regularExpression) {
+                    adminURL = URL(string: String(text[admin].split(separator: " ").last ?? ""))
+                }
                 break
             }
             if !process.isRunning { break }

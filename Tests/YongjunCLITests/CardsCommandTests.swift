@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("yongjun keys and cards, run as a process")
+@Suite("yongjun keys and cards, run as a process", .timeLimit(.minutes(2)))
 struct CardsCommandTests {
     @Test("keys init prints a kid, refuses a second run, and keys list/rotate show current and previous keys")
     func keys() throws {

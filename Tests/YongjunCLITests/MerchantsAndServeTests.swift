@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("yongjun merchants and serve, run as processes")
+@Suite("yongjun merchants and serve, run as processes", .timeLimit(.minutes(2)))
 struct MerchantsAndServeTests {
     @Test("merchants add prints an id, merchants key prints a key once; bad input exits non-zero with the fix")
     func merchants() throws {

@@ -5,7 +5,7 @@ import YongjunCore
 import YongjunServer
 import YongjunStorage
 
-@Suite("Shop authentication and bad input")
+@Suite("Shop authentication and bad input", .timeLimit(.minutes(2)))
 struct AuthAndInputTests {
     @Test("a missing, malformed, unknown or wrong key gets 401 with a typed error and WWW-Authenticate")
     func unauthorized() async throws {
@@ -72,7 +72,7 @@ struct AuthAndInputTests {
     }
 }
 
-@Suite("Published keys")
+@Suite("Published keys", .timeLimit(.minutes(2)))
 struct KeyPublicationTests {
     @Test("the JWKS lists the signing key as an OKP Ed25519 key with its kid and no private part")
     func jwks() async throws {

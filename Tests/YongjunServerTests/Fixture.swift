@@ -61,7 +61,7 @@ struct Fixture {
         let keys = try KeyRingProvider(store: keyStore, issuer: settings.issuer, now: Date.distantPast)
         var logger = Logger(label: "yongjun-test")
         logger.logLevel = .warning
-        return buildApplication(settings: settings, dependencies: ServerDependencies(database: database, keys: keys, now: now), logger: logger)
+        return try buildApplication(settings: settings, dependencies: ServerDependencies(database: database, keys: keys, now: now), logger: logger)
     }
 
     /// A code for a card, signed with the data directory's current key unless another key is given.

@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
+import Synchronization
 import YongjunCore
 
 /// `POST /api/v1/verifications`: a shop checks a code at the counter.
-struct VerificationController<Context: RequestContext> {
+struct VerificationController {
+    typealias Context = AppRequestContext
     let service: VerificationService
     let maximumBodySize: Int
 
@@ -27,10 +29,11 @@ struct VerificationController<Context: RequestContext> {
         }
         do {
             let answer = try await service.verify(code: body.code, nonce: body.nonce, apiKey: apiKey)
+            context.trace.merchantID.store(answer.merchantID, ordering: .relaxed)
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(string: answer))
+                body: .init(byteBuffer: ByteBuffer(string: answer.body))
             )
         } catch {
             switch error {

@@ -3,7 +3,8 @@ import Hummingbird
 import YongjunCore
 
 /// `GET /.well-known/jwks.json`: the public keys anyone can check a code with (RFC 7517, RFC 8037).
-struct WellKnownController<Context: RequestContext> {
+struct WellKnownController {
+    typealias Context = AppRequestContext
     let keys: KeyRingProvider
 
     var endpoints: RouteCollection<Context> {

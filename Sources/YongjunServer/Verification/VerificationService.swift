@@ -15,13 +15,22 @@ public final class VerificationService: Sendable {
     let ledger = VerificationLedger()
     let clockText = TimestampCache()
     let settings: ServerSettings
+    let metrics: ServerMetrics
     let now: @Sendable () -> Date
 
-    public init(database: AppDatabase, log: VerificationLog, keys: KeyRingProvider, settings: ServerSettings, now: @escaping @Sendable () -> Date) {
+    public init(
+        database: AppDatabase,
+        log: VerificationLog,
+        keys: KeyRingProvider,
+        settings: ServerSettings,
+        metrics: ServerMetrics,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.database = database
         self.log = log
         self.keys = keys
         self.settings = settings
+        self.metrics = metrics
         self.now = now
     }
 
@@ -44,7 +53,7 @@ public final class VerificationService: Sendable {
     }
 
     /// Verifies `code` for the shop holding `apiKey`; returns the JSON body to send with 200.
-    public func verify(code: String, nonce: String?, apiKey: String?) async throws(VerificationFailure) -> String {
+    public func verify(code: String, nonce: String?, apiKey: String?) async throws(VerificationFailure) -> Answer {
         guard let apiKey else { throw .refused(.missingKey) }
         guard let key = MerchantAPIKey(parsing: apiKey) else { throw .refused(.unknownKey) }
         let now = now()
@@ -73,13 +82,24 @@ public final class VerificationService: Sendable {
             throw .unavailable
         }
         switch outcome {
-        case .answered(let body): return body
+        case .answered(let answer):
+            if !answer.replayed { metrics.recordVerification(answer.reason) }
+            return answer
         case .refused(let refusal): throw .refused(refusal)
         }
     }
 
+    /// A 200 answer: the JSON body, the shop that asked, and the reason (nil when valid).
+    public struct Answer: Sendable {
+        public let body: String
+        public let merchantID: Int64
+        public let reason: VerificationReason?
+        /// A retry answered with the first answer.
+        public var replayed = false
+    }
+
     enum Outcome: Sendable {
-        case answered(String)
+        case answered(Answer)
         case refused(Refusal)
     }
 
@@ -137,7 +157,7 @@ public final class VerificationService: Sendable {
         }
         switch decision {
         case .replay(let body):
-            return (.answered(body), nil)
+            return (.answered(Answer(body: body, merchantID: merchant.merchantID, reason: nil, replayed: true)), nil)
         case .fresh(let body, let finalReason):
             let entry = VerificationEntry(
                 id: verificationID,
@@ -152,7 +172,7 @@ public final class VerificationService: Sendable {
                 createdAt: Timestamp.iso(now),
                 response: body
             )
-            return (.answered(body), entry)
+            return (.answered(Answer(body: body, merchantID: merchant.merchantID, reason: finalReason)), entry)
         }
     }
 

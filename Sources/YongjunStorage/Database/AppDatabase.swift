@@ -52,3 +52,10 @@ extension AppDatabase {
         try dbWriter.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 }
+
+extension AppDatabase {
+    /// A trivial read, to tell that the database file answers (readiness checks).
+    public func ping() async throws {
+        _ = try await dbWriter.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}

@@ -30,10 +30,13 @@ public final class VerificationLog: Service, Sendable {
     private let database: AppDatabase
     private let logger: Logger
     private let state = Mutex(State())
+    /// Told how long each group took to commit and how many requests it carried (metrics).
+    private let onCommit: @Sendable (Duration, Int) -> Void
 
-    public init(database: AppDatabase, logger: Logger) {
+    public init(database: AppDatabase, logger: Logger, onCommit: @escaping @Sendable (Duration, Int) -> Void = { _, _ in }) {
         self.database = database
         self.logger = logger
+        self.onCommit = onCommit
     }
 
     /// Runs `job` in the next group's transaction and returns its result once that group is committed.
@@ -76,9 +79,11 @@ public final class VerificationLog: Service, Sendable {
         await withGracefulShutdownHandler {
             while let batch = await nextBatch() {
                 do {
+                    let start = ContinuousClock.now
                     try await database.inVerificationTransaction { snapshot in
                         batch.compactMap { $0.run(snapshot) }
                     }
+                    onCommit(ContinuousClock.now - start, batch.count)
                     for waiter in batch { waiter.finish(nil) }
                 } catch {
                     logger.error("could not record verifications", metadata: ["count": "\(batch.count)", "error": "\(error)"])

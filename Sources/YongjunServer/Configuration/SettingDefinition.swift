@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+
+/// One setting: its name in flags and files, its environment variable, how to parse it, and whether it is secret.
+struct SettingDefinition: Sendable {
+    let key: String
+    let help: String
+    let secret: Bool
+    let apply: @Sendable (inout ServerSettings, String) throws -> Void
+    let read: @Sendable (ServerSettings) -> String
+
+    var environmentName: String { "YONGJUN_" + key.uppercased() }
+
+    static let all: [SettingDefinition] = [
+        text("host", "address to listen on", \.host),
+        number("port", "port to listen on (0 picks one)", \.port, 0...65535),
+        text("data_dir", "data directory (database and keys)", \.dataDirectory),
+        number("code_lifetime", "seconds a phone code stays valid", \.codeLifetime, 10...86_400),
+        SettingDefinition(
+            key: "log_level",
+            help: "trace, debug, info, notice, warning, error or critical",
+            secret: false,
+            apply: { settings, value in
+                guard Logger.Level(rawValue: value) != nil else {
+                    throw SettingsError(description: "log_level must be one of trace, debug, info, notice, warning, error, critical")
+                }
+                settings.logLevel = value
+            },
+            read: { $0.logLevel }
+        ),
+        optionalText("tls_certificate", "PEM certificate chain; with tls_key the server speaks HTTPS", \.tlsCertificate),
+        optionalText("tls_key", "PEM private key for tls_certificate", \.tlsKey),
+        SettingDefinition(
+            key: "trusted_proxy",
+            help: "comma-separated proxy addresses whose X-Forwarded-For is believed",
+            secret: false,
+            apply: { settings, value in
+                settings.trustedProxies = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            },
+            read: { $0.trustedProxies.joined(separator: ",") }
+        ),
+        number("rate_limit", "verification requests per second per client address (0 = off)", \.rateLimit, 0...1_000_000),
+        text("admin_host", "address of the admin listener (metrics, health)", \.adminHost),
+        SettingDefinition(
+            key: "admin_port",
+            help: "port of the admin listener (off = none, 0 picks one)",
+            secret: false,
+            apply: { settings, value in
+                if value == "off" {
+                    settings.adminPort = nil
+                } else if let port = Int(value), (0...65535).contains(port) {
+                    settings.adminPort = port
+                } else {
+                    throw SettingsError(description: "admin_port must be off or a whole number from 0 to 65535")
+                }
+            },
+            read: { $0.adminPort.map(String.init) ?? "off" }
+        ),
+        SettingDefinition(
+            key: "metrics_token",
+            help: "bearer token required for /metrics",
+            secret: true,
+            apply: { settings, value in settings.metricsToken = value.isEmpty ? nil : value },
+            read: { $0.metricsToken ?? "" }
+        ),
+    ]
+
+    static func text(_ key: String, _ help: String, _ path: any WritableKeyPath<ServerSettings, String> & Sendable) -> SettingDefinition {
+        SettingDefinition(
+            key: key,
+            help: help,
+            secret: false,
+            apply: { settings, value in
+                guard !value.isEmpty else { throw SettingsError(description: "\(key) must not be empty") }
+                settings[keyPath: path] = value
+            },
+            read: { $0[keyPath: path] }
+        )
+    }
+
+    static func optionalText(_ key: String, _ help: String, _ path: any WritableKeyPath<ServerSettings, String?> & Sendable) -> SettingDefinition {
+        SettingDefinition(
+            key: key,
+            help: help,
+            secret: false,
+            apply: { settings, value in settings[keyPath: path] = value.isEmpty ? nil : value },
+            read: { $0[keyPath: path] ?? "" }
+        )
+    }
+
+    static func number(
+        _ key: String,
+        _ help: String,
+        _ path: any WritableKeyPath<ServerSettings, Int> & Sendable,
+        _ range: ClosedRange<Int>
+    ) -> SettingDefinition {
+        SettingDefinition(
+            key: key,
+            help: help,
+            secret: false,
+            apply: { settings, value in
+                guard let number = Int(value), range.contains(number) else {
+                    throw SettingsError(description: "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                settings[keyPath: path] = number
+            },
+            read: { String($0[keyPath: path]) }
+        )
+    }
+}

@@ -1,0 +1,88 @@
+import Prometheus
+import Synchronization
+import YongjunCore
+
+/// The Prometheus metrics Yongjun exposes on the admin port: requests per route and status with latency,
+/// verifications by result and reason, and the verification log's commit latency and group size.
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let requests = Mutex<[String: Counter]>([:])
+    private let latencies = Mutex<[String: DurationHistogram]>([:])
+    private let verifications: [String: Counter]
+    private let commitLatency: DurationHistogram
+    private let groupSize: ValueHistogram
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+
+    public init() {
+        var verifications: [String: Counter] = [:]
+        verifications["valid"] = registry.makeCounter(
+            descriptor: .init(metricName: "yongjun_verifications_total", helpText: "Verifications answered, by result and reason"),
+            labels: [("result", "valid"), ("reason", "")]
+        )
+        for reason in VerificationReason.allCases {
+            verifications[reason.rawValue] = registry.makeCounter(
+                descriptor: .init(metricName: "yongjun_verifications_total", helpText: "Verifications answered, by result and reason"),
+                labels: [("result", "invalid"), ("reason", reason.rawValue)]
+            )
+        }
+        self.verifications = verifications
+        commitLatency = registry.makeDurationHistogram(
+            descriptor: .init(
+                metricName: "yongjun_db_commit_duration_seconds",
+                helpText: "Time to commit one group of verification records, fsync included"
+            ),
+            buckets: Self.latencyBuckets
+        )
+        groupSize = registry.makeValueHistogram(
+            descriptor: .init(metricName: "yongjun_db_commit_group_size", helpText: "Verification records per group commit"),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        )
+    }
+
+    /// Counts one answered request.
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        let key = "\(method) \(route) \(status)"
+        let counter = requests.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: .init(metricName: "yongjun_http_requests_total", helpText: "HTTP requests by route and status"),
+                labels: [("method", method), ("route", route), ("status", String(status))]
+            )
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let routeKey = "\(method) \(route)"
+        let histogram = latencies.withLock { histograms in
+            if let histogram = histograms[routeKey] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: .init(metricName: "yongjun_http_request_duration_seconds", helpText: "HTTP request latency by route"),
+                labels: [("method", method), ("route", route)],
+                buckets: Self.latencyBuckets
+            )
+            histograms[routeKey] = histogram
+            return histogram
+        }
+        histogram.record(duration)
+    }
+
+    /// Counts one verification answer (`nil` reason = valid).
+    func recordVerification(_ reason: VerificationReason?) {
+        verifications[reason?.rawValue ?? "valid"]?.increment()
+    }
+
+    /// Called by the verification log after each group commit.
+    public func recordCommit(duration: Duration, records: Int) {
+        commitLatency.record(duration)
+        groupSize.record(Double(records))
+    }
+
+    /// The text exposition format.
+    public func render() -> String {
+        registry.emitToString()
+    }
+}
