@@ -30,6 +30,10 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let directory = DataDirectory(path: settings.dataDirectory)
         let database = try AppDatabase.open(in: directory)
+        guard let lock = ServeLock.acquire(directory) else {
+            throw CLIFailure(message: "another yongjun server is already running on \(directory.path)")
+        }
+        defer { lock.release() }
         let keys = try KeyRingProvider(store: KeyStore(directory: directory), issuer: settings.issuer, now: Date())
         let dependencies = ServerDependencies(database: database, keys: keys)
         let scheme = settings.tlsEnabled ? "https" : "http"

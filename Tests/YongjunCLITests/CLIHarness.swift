@@ -104,7 +104,7 @@ struct CLI {
 }
 
 /// `yongjun serve --port 0` as a process; stopped with SIGTERM.
-final class ServerProcess {
+final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let baseURL: URL
     /// The admin listener, when it started before the main one announced itself.

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Checks deploy/ for real: `nginx -t` on the site, an HTTPS verification through nginx (dev CA from certs/)
+# to a running Yongjun, and `systemd-analyze verify` on the unit. Used by the test suite; runs by hand too:
+#   deploy/check-deploy.sh [path/to/yongjun]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${1:-$ROOT/.build/debug/yongjun}
+WORK=$(mktemp -d /tmp/yongjun-deploy-XXXXXX)
+SERVER_PID=""; NGINX_STARTED=""
+cleanup() {
+  [ -n "$NGINX_STARTED" ] && nginx -p "$WORK" -c "$WORK/nginx.conf" -s stop 2>/dev/null || true
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# 1. Certificates from certs/, as an operator would make them.
+"$ROOT/certs/make-dev-certs.sh" "$WORK/tls" >/dev/null
+
+# 2. Yongjun with a shop and a card.
+export YONGJUN_DATA_DIR=$WORK/data YONGJUN_OPERATOR=deploy-check
+"$BIN" keys init >/dev/null
+printf 'card_no,name,id_number,category,valid_until\nLZ9000001,张小三,11010519491231002X,veteran,2099-12-31\n' >"$WORK/cards.csv"
+"$BIN" cards import "$WORK/cards.csv" >/dev/null
+SHOP=$("$BIN" merchants add --name 部署检查商户 --industry other)
+KEY=$("$BIN" merchants key "$SHOP")
+APP_PORT=$(free_port)
+"$BIN" serve --port "$APP_PORT" --admin-port off --trusted-proxy 127.0.0.1 >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 50); do grep -q "serving on" "$WORK/server.log" && break; sleep 0.2; done
+grep -q "serving on" "$WORK/server.log" || { cat "$WORK/server.log"; echo "FAIL: yongjun did not start"; exit 1; }
+
+# 3. The site file, with this run's ports and certificate paths, inside a minimal nginx.conf.
+HTTPS_PORT=$(free_port); HTTP_PORT=$(free_port)
+mkdir -p "$WORK/logs"
+sed -e "s#listen 443 ssl http2;#listen 127.0.0.1:$HTTPS_PORT ssl http2;#" -e "/listen \[::\]:443/d" \
+    -e "s#listen 80;#listen 127.0.0.1:$HTTP_PORT;#" -e "/listen \[::\]:80/d" \
+    -e "s#/etc/yongjun/tls/#$WORK/tls/#" -e "s#server 127.0.0.1:8080;#server 127.0.0.1:$APP_PORT;#" \
+    "$ROOT/deploy/nginx/yongjun.conf" >"$WORK/site.conf"
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/logs/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log $WORK/logs/access.log;
+    client_body_temp_path $WORK/body; proxy_temp_path $WORK/proxy;
+    fastcgi_temp_path $WORK/fastcgi; uwsgi_temp_path $WORK/uwsgi; scgi_temp_path $WORK/scgi;
+    include $WORK/site.conf;
+}
+CONF
+nginx -t -p "$WORK" -c "$WORK/nginx.conf" 2>&1 | sed 's/^/nginx -t: /'
+nginx -p "$WORK" -c "$WORK/nginx.conf"
+NGINX_STARTED=1
+echo "PASS: nginx -t accepts deploy/nginx/yongjun.conf"
+
+# 4. A verification over HTTPS through nginx, trusting only the development CA.
+CODE=$("$BIN" cards code LZ9000001)
+RESOLVE="--resolve yongjun.local:$HTTPS_PORT:127.0.0.1"
+ANSWER=$(curl -sS --fail-with-body --cacert "$WORK/tls/ca.crt" $RESOLVE -D "$WORK/headers" \
+  -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "{\"code\":\"$CODE\"}" \
+  "https://yongjun.local:$HTTPS_PORT/api/v1/verifications")
+echo "$ANSWER" | grep -q '"valid":true' || { echo "FAIL: answer through nginx: $ANSWER"; exit 1; }
+grep -qi '^strict-transport-security:' "$WORK/headers" || { echo "FAIL: no HSTS header"; exit 1; }
+grep -qi '^x-content-type-options: nosniff' "$WORK/headers" || { echo "FAIL: no nosniff header"; exit 1; }
+REDIRECT=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/")
+[ "$REDIRECT" = 301 ] || { echo "FAIL: plain HTTP answered $REDIRECT, not a redirect"; exit 1; }
+if curl -s --cacert /etc/ssl/certs/ca-certificates.crt $RESOLVE "https://yongjun.local:$HTTPS_PORT/healthz" >/dev/null 2>&1; then
+  echo "FAIL: the dev certificate was trusted without the dev CA"; exit 1
+fi
+echo "PASS: HTTPS verification through nginx with the dev CA: $ANSWER"
+
+# 5. The systemd unit, pointed at this binary.
+if command -v systemd-analyze >/dev/null; then
+  sed -e "s#/usr/local/bin/yongjun#$BIN#" -e "s#^User=yongjun#User=root#" -e "s#^Group=yongjun#Group=root#" \
+    "$ROOT/deploy/systemd/yongjun.service" >"$WORK/yongjun.service"
+  OUTPUT=$(systemd-analyze verify "$WORK/yongjun.service" 2>&1 || true)
+  PROBLEMS=$(echo "$OUTPUT" | grep -i "yongjun.service" | grep -vi "not found\|No such file\|Failed to .* bus\|Cannot find unit" || true)
+  [ -z "$PROBLEMS" ] || { echo "$OUTPUT"; echo "FAIL: systemd-analyze verify"; exit 1; }
+  echo "PASS: systemd-analyze verify deploy/systemd/yongjun.service${OUTPUT:+ (notes: $(echo "$OUTPUT" | head -2 | tr '\n' ' '))}"
+else
+  echo "SKIP: systemd-analyze is not installed here"
+fi
+echo "deploy check passed"
