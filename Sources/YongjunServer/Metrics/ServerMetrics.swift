@@ -6,8 +6,6 @@ import YongjunCore
 /// verifications by result and reason, and the verification log's commit latency and group size.
 public final class ServerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let requests = Mutex<[String: Counter]>([:])
-    private let latencies = Mutex<[String: DurationHistogram]>([:])
     private let verifications: [String: Counter]
     private let commitLatency: DurationHistogram
     private let groupSize: ValueHistogram
@@ -43,30 +41,52 @@ public final class ServerMetrics: Sendable {
         )
     }
 
-    /// Counts one answered request.
+    private struct RouteKey: Hashable {
+        let method: String
+        let route: String
+    }
+
+    private struct RequestKey: Hashable {
+        let route: RouteKey
+        let status: Int
+    }
+
+    private struct RequestCollectors {
+        var counters: [RequestKey: Counter] = [:]
+        var histograms: [RouteKey: DurationHistogram] = [:]
+    }
+
+    private let collectors = Mutex(RequestCollectors())
+
+    /// Counts one answered request: one lock, no string building once a route and status have been seen.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        let key = "\(method) \(route) \(status)"
-        let counter = requests.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: .init(metricName: "yongjun_http_requests_total", helpText: "HTTP requests by route and status"),
-                labels: [("method", method), ("route", route), ("status", String(status))]
-            )
-            counters[key] = counter
-            return counter
+        let routeKey = RouteKey(method: method, route: route)
+        let key = RequestKey(route: routeKey, status: status)
+        let (counter, histogram) = collectors.withLock { collectors -> (Counter, DurationHistogram) in
+            let counter =
+                collectors.counters[key]
+                ?? {
+                    let made = registry.makeCounter(
+                        descriptor: .init(metricName: "yongjun_http_requests_total", helpText: "HTTP requests by route and status"),
+                        labels: [("method", method), ("route", route), ("status", String(status))]
+                    )
+                    collectors.counters[key] = made
+                    return made
+                }()
+            let histogram =
+                collectors.histograms[routeKey]
+                ?? {
+                    let made = registry.makeDurationHistogram(
+                        descriptor: .init(metricName: "yongjun_http_request_duration_seconds", helpText: "HTTP request latency by route"),
+                        labels: [("method", method), ("route", route)],
+                        buckets: Self.latencyBuckets
+                    )
+                    collectors.histograms[routeKey] = made
+                    return made
+                }()
+            return (counter, histogram)
         }
         counter.increment()
-        let routeKey = "\(method) \(route)"
-        let histogram = latencies.withLock { histograms in
-            if let histogram = histograms[routeKey] { return histogram }
-            let histogram = registry.makeDurationHistogram(
-                descriptor: .init(metricName: "yongjun_http_request_duration_seconds", helpText: "HTTP request latency by route"),
-                labels: [("method", method), ("route", route)],
-                buckets: Self.latencyBuckets
-            )
-            histograms[routeKey] = histogram
-            return histogram
-        }
         histogram.record(duration)
     }
 
