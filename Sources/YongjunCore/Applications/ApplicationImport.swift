@@ -16,7 +16,7 @@ public struct ImportedApplication: Sendable, Equatable {
 
 /// Reads the applications CSV: header in English or Chinese, columns in any order; all rows or none.
 public enum ApplicationImport {
-    enum Column: String, CaseIterable {
+    enum Column: String, ImportColumn {
         case shopName = "shop_name"
         case creditCode = "credit_code"
         case industry
@@ -37,7 +37,6 @@ public enum ApplicationImport {
             }
         }
 
-        var display: String { "\(rawValue) (\(chinese))" }
     }
 
     public struct Result: Sendable {
@@ -47,52 +46,18 @@ public enum ApplicationImport {
 
     /// `progress` is called with the number of rows checked so far, every 1,000 rows.
     public static func parse(_ text: String, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
-        let table: CSVTable
-        do {
-            table = try CSVTable(parsing: text)
-        } catch {
-            return Result(applications: [], problems: [ImportProblem(line: error.line, reason: error.reason)])
-        }
-        guard let header = table.rows.first else {
-            return Result(applications: [], problems: [ImportProblem(line: 1, reason: "the file is empty; expected a header row")])
-        }
-        let columns: [Column: Int]
-        switch HeaderMap<Column>.map(header, names: { [$0.rawValue, $0.chinese] }, required: Column.allCases) {
-        case .success(let map): columns = map
-        case .failure(let problem): return Result(applications: [], problems: [problem])
-        }
-        var applications: [ImportedApplication] = []
-        var problems: [ImportProblem] = []
-        var firstLine: [CreditCode: Int] = [:]
-        let total = table.rows.count - 1
-        for (index, row) in table.rows.dropFirst().enumerated() {
-            if index % 1000 == 999 { progress(index + 1, total) }
-            if row.fields.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }
-            guard row.fields.count == header.fields.count else {
-                problems.append(ImportProblem(line: row.line, reason: "has \(row.fields.count) fields, the header has \(header.fields.count)"))
-                continue
+        let outcome = CSVImport<Column>.parse(
+            text,
+            required: Column.allCases,
+            noun: "application",
+            progress: progress,
+            validate: validate,
+            uniqueKey: \.creditCode,
+            duplicate: { application, first in
+                "credit_code (统一社会信用代码) \(application.creditCode) already applies on line \(first); a shop applies once per batch"
             }
-            switch validate(row, columns: columns) {
-            case .failure(let problem): problems.append(problem)
-            case .success(let application):
-                if let first = firstLine[application.creditCode] {
-                    problems.append(
-                        ImportProblem(
-                            line: row.line,
-                            reason: "credit_code (统一社会信用代码) \(application.creditCode) already applies on line \(first); a shop applies once per batch"
-                        )
-                    )
-                } else {
-                    firstLine[application.creditCode] = row.line
-                    applications.append(application)
-                }
-            }
-        }
-        progress(total, total)
-        if applications.isEmpty && problems.isEmpty {
-            problems.append(ImportProblem(line: 2, reason: "the file has a header but no application rows"))
-        }
-        return Result(applications: problems.isEmpty ? applications : [], problems: problems)
+        )
+        return Result(applications: outcome.values, problems: outcome.problems)
     }
 
     static func validate(_ row: CSVTable.Row, columns: [Column: Int]) -> Swift.Result<ImportedApplication, ImportProblem> {

@@ -26,7 +26,7 @@ public struct ImportProblem: Error, Sendable, Equatable, CustomStringConvertible
 ///
 /// Either every row is good and `cards` holds them all, or `problems` lists every bad line; never a part.
 public enum CardImport {
-    enum Column: String, CaseIterable {
+    enum Column: String, ImportColumn {
         case cardNo = "card_no"
         case name
         case idNumber = "id_number"
@@ -45,7 +45,6 @@ public enum CardImport {
             }
         }
 
-        var display: String { "\(rawValue) (\(chinese))" }
     }
 
     public struct Result: Sendable {
@@ -55,47 +54,16 @@ public enum CardImport {
 
     /// `progress` is called with the number of rows checked so far, every 1,000 rows.
     public static func parse(_ text: String, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
-        let table: CSVTable
-        do {
-            table = try CSVTable(parsing: text)
-        } catch {
-            return Result(cards: [], problems: [ImportProblem(line: error.line, reason: error.reason)])
-        }
-        guard let header = table.rows.first else {
-            return Result(cards: [], problems: [ImportProblem(line: 1, reason: "the file is empty; expected a header row")])
-        }
-        let columns: [Column: Int]
-        switch HeaderMap<Column>.map(header, names: { [$0.rawValue, $0.chinese] }, required: Column.allCases.filter { $0 != .phone }) {
-        case .success(let map): columns = map
-        case .failure(let problem): return Result(cards: [], problems: [problem])
-        }
-        var cards: [ImportedCard] = []
-        var problems: [ImportProblem] = []
-        var firstLineOfCard: [String: Int] = [:]
-        let total = table.rows.count - 1
-        for (index, row) in table.rows.dropFirst().enumerated() {
-            if index % 1000 == 999 { progress(index + 1, total) }
-            if row.fields.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }  // Excel's trailing ",,,,," rows
-            guard row.fields.count == header.fields.count else {
-                problems.append(ImportProblem(line: row.line, reason: "has \(row.fields.count) fields, the header has \(header.fields.count)"))
-                continue
-            }
-            switch validate(row, columns: columns) {
-            case .failure(let problem): problems.append(problem)
-            case .success(let card):
-                if let first = firstLineOfCard[card.cardNo] {
-                    problems.append(ImportProblem(line: row.line, reason: "card_no (优待证号) \(card.cardNo) already appears on line \(first)"))
-                } else {
-                    firstLineOfCard[card.cardNo] = row.line
-                    cards.append(card)
-                }
-            }
-        }
-        progress(total, total)
-        if cards.isEmpty && problems.isEmpty {
-            problems.append(ImportProblem(line: 2, reason: "the file has a header but no cardholder rows"))
-        }
-        return Result(cards: problems.isEmpty ? cards : [], problems: problems)
+        let outcome = CSVImport<Column>.parse(
+            text,
+            required: Column.allCases.filter { $0 != .phone },
+            noun: "cardholder",
+            progress: progress,
+            validate: validate,
+            uniqueKey: \.cardNo,
+            duplicate: { card, first in "card_no (优待证号) \(card.cardNo) already appears on line \(first)" }
+        )
+        return Result(cards: outcome.values, problems: outcome.problems)
     }
 
     static func validate(_ row: CSVTable.Row, columns: [Column: Int]) -> Swift.Result<ImportedCard, ImportProblem> {

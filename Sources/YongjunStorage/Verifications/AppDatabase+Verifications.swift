@@ -36,7 +36,7 @@ extension AppDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response
+                    SELECT \(VerificationEntry.columns)
                     FROM verifications
                     WHERE id >= ? AND ((valid = 1 AND code_expires_at > ?) OR nonce IS NOT NULL)
                     ORDER BY id
@@ -45,21 +45,7 @@ extension AppDatabase {
                     RandomText.timeOrderedIDLowerBound(millis: UInt64(max(0, earliest.timeIntervalSince1970 * 1000))), Int(now.timeIntervalSince1970),
                 ]
             )
-            return rows.map { row in
-                VerificationEntry(
-                    id: row[0],
-                    merchantID: row[1],
-                    cardID: row[2],
-                    codeID: row[3],
-                    keyID: row[4],
-                    valid: row[5],
-                    reason: row[6],
-                    nonce: row[7],
-                    codeExpiresAt: row[8],
-                    createdAt: row[9],
-                    response: row[10]
-                )
-            }
+            return rows.map(VerificationEntry.init(row:))
         }
     }
 
@@ -74,25 +60,32 @@ extension AppDatabase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response
+                    SELECT \(VerificationEntry.columns)
                     FROM verifications ORDER BY id DESC LIMIT ?
                     """,
                 arguments: [limit]
-            ).map { row in
-                VerificationEntry(
-                    id: row[0],
-                    merchantID: row[1],
-                    cardID: row[2],
-                    codeID: row[3],
-                    keyID: row[4],
-                    valid: row[5],
-                    reason: row[6],
-                    nonce: row[7],
-                    codeExpiresAt: row[8],
-                    createdAt: row[9],
-                    response: row[10]
-                )
-            }
+            ).map(VerificationEntry.init(row:))
         }
+    }
+}
+
+extension VerificationEntry {
+    /// The columns `init(row:)` reads, in order.
+    static let columns = "id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response"
+
+    init(row: Row) {
+        self.init(
+            id: row[0],
+            merchantID: row[1],
+            cardID: row[2],
+            codeID: row[3],
+            keyID: row[4],
+            valid: row[5],
+            reason: row[6],
+            nonce: row[7],
+            codeExpiresAt: row[8],
+            createdAt: row[9],
+            response: row[10]
+        )
     }
 }
