@@ -82,6 +82,9 @@ func buildRouter(service: VerificationService, dependencies: ServerDependencies,
         )
     }
     verifications.addRoutes(VerificationController(service: service, maximumBodySize: settings.maximumBodySize).endpoints)
+    let issuing = CodeIssuing(keys: dependencies.keys, verification: service, settings: settings)
+    HolderController(database: dependencies.database, codes: issuing, settings: settings).add(to: router)
+    DirectoryController(database: dependencies.database).add(to: router)
     return router
 }
 

@@ -31,6 +31,11 @@ public struct ServerSettings: Sendable {
     /// When set, `/metrics` requires `Authorization: Bearer <token>`.
     public var metricsToken: String?
 
+    /// PBKDF2 rounds for holder PINs (tests lower it; production keeps the default).
+    public var pinHashRounds = 120_000
+    /// Seconds a holder stays signed in.
+    public var holderSessionLifetime = 1800
+
     public init() {}
 
     public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }

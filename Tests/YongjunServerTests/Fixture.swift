@@ -58,6 +58,7 @@ struct Fixture {
     func application(now: @escaping @Sendable () -> Date = { Date() }) throws -> some ApplicationProtocol {
         var settings = ServerSettings()
         settings.port = 0
+        settings.pinHashRounds = 1000
         let keys = try KeyRingProvider(store: keyStore, issuer: settings.issuer, now: Date.distantPast)
         var logger = Logger(label: "yongjun-test")
         logger.logLevel = .warning

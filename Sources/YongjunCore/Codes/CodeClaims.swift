@@ -48,4 +48,6 @@ public enum CodeRejection: String, Error, Sendable, CaseIterable {
     case unknownKey = "unknown_key"
     case expired
     case notYetValid = "not_yet_valid"
+    /// A typed numeric code that this server did not issue, or that was already used or expired.
+    case unknownShortCode = "unknown_short_code"
 }

@@ -54,5 +54,10 @@ public struct CodeVerifier: Sendable {
     public struct Authenticated: Sendable, Equatable {
         public let kid: String
         public let claims: CodeClaims
+
+        public init(kid: String, claims: CodeClaims) {
+            self.kid = kid
+            self.claims = claims
+        }
     }
 }

@@ -10,6 +10,7 @@ public enum VerificationReason: String, Sendable, CaseIterable, Codable {
     /// The code is genuine but names a card the bureau's register does not hold.
     case unknownCard = "unknown_card"
     case alreadyUsedHere = "already_used_here"
+    case unknownShortCode = "unknown_short_code"
 
     public init(_ rejection: CodeRejection) {
         switch rejection {
@@ -18,6 +19,7 @@ public enum VerificationReason: String, Sendable, CaseIterable, Codable {
         case .unknownKey: self = .unknownKey
         case .expired: self = .expired
         case .notYetValid: self = .notYetValid
+        case .unknownShortCode: self = .unknownShortCode
         }
     }
 
@@ -33,6 +35,7 @@ public enum VerificationReason: String, Sendable, CaseIterable, Codable {
         case .cardExpired: "证件已过有效期，不能享受优待"
         case .unknownCard: "未找到该证件，请联系退役军人事务局"
         case .alreadyUsedHere: "此码已在本店使用过，请让持证人刷新后重新出示"
+        case .unknownShortCode: "数字码无效、已使用或已过期，请让持证人刷新后重新出示"
         }
     }
 }

@@ -5,12 +5,16 @@ struct APIError: Error, HTTPResponseError {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// Seconds to wait, sent as Retry-After and in the body.
+    var retryAfter: Int?
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var json = JSONText()
         json.add("error", code)
         json.add("message", message)
+        if let retryAfter { json.add("retryAfterSeconds", String(retryAfter)) }
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="yongjun""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.string)))
     }
@@ -19,10 +23,11 @@ struct APIError: Error, HTTPResponseError {
         APIError(status: .badRequest, code: "bad_request", message: message)
     }
 
-    init(status: HTTPResponse.Status, code: String, message: String) {
+    init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     init(_ refusal: VerificationService.Refusal) {
@@ -35,6 +40,8 @@ struct APIError: Error, HTTPResponseError {
             self.init(status: .forbidden, code: refusal.rawValue, message: "该商户已暂停合作，暂不能核验优待证")
         case .merchantRevoked:
             self.init(status: .forbidden, code: refusal.rawValue, message: "该商户已取消合作资格（非合作商户），不能核验优待证")
+        case .tooManyGuesses:
+            self.init(status: .tooManyRequests, code: refusal.rawValue, message: "无效数字码过多，请十分钟后再试或改用扫码")
         }
     }
 }

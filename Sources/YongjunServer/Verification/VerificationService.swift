@@ -13,6 +13,7 @@ public final class VerificationService: Sendable {
     let keys: KeyRingProvider
     let cache = AuthenticatedCodeCache()
     let ledger = VerificationLedger()
+    let shortCodes = ShortCodeTable()
     let clockText = TimestampCache()
     let settings: ServerSettings
     let metrics: ServerMetrics
@@ -40,6 +41,8 @@ public final class VerificationService: Sendable {
         case unknownKey = "unknown_api_key"
         case merchantSuspended = "merchant_suspended"
         case merchantRevoked = "merchant_revoked"
+        /// Too many unknown numeric codes from this shop key recently.
+        case tooManyGuesses = "too_many_guesses"
     }
 
     /// Rebuilds the used-code and nonce memory from the database; call before serving.
@@ -57,8 +60,15 @@ public final class VerificationService: Sendable {
         guard let apiKey else { throw .refused(.missingKey) }
         guard let key = MerchantAPIKey(parsing: apiKey) else { throw .refused(.unknownKey) }
         let now = now()
+        let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down))
         // The signature check is the only costly step; it runs here, in parallel, outside the shared transaction.
-        let checked = authenticate(code, now: now)
+        let checked: Result<CodeVerifier.Authenticated, CodeRejection>
+        if ShortCodeTable.looksLikeShortCode(code) {
+            guard !shortCodes.isBlocked(keyID: key.keyID, now: nowSeconds) else { throw .refused(.tooManyGuesses) }
+            checked = shortCodes.take(code, now: nowSeconds).map { authenticate($0, now: now) } ?? .failure(.unknownShortCode)
+        } else {
+            checked = authenticate(code, now: now)
+        }
         var generator = SystemRandomNumberGenerator()
         let verificationID = RandomText.timeOrderedID(millis: UInt64(max(0, now.timeIntervalSince1970 * 1000)), using: &generator)
         let presented = Presented(keyID: key.keyID, keyHash: key.secretHash, createdAt: clockText.iso(now))
@@ -84,6 +94,7 @@ public final class VerificationService: Sendable {
         switch outcome {
         case .answered(let answer):
             if !answer.replayed { metrics.recordVerification(answer.reason) }
+            if answer.reason == .unknownShortCode { shortCodes.recordMiss(keyID: key.keyID, now: nowSeconds) }
             return answer
         case .refused(let refusal): throw .refused(refusal)
         }

@@ -120,6 +120,28 @@ extension AppDatabase {
                     """
             )
         }
+        migrator.registerMigration("v3 holder accounts and sessions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE holder_accounts (
+                        card_id TEXT PRIMARY KEY REFERENCES cards(id),
+                        activation_hash TEXT,
+                        activation_issued_at TEXT,
+                        pin_hash TEXT,
+                        activated_at TEXT,
+                        failed_attempts INTEGER NOT NULL DEFAULT 0,
+                        locked_until TEXT
+                    );
+                    CREATE TABLE holder_sessions (
+                        token_hash TEXT PRIMARY KEY,
+                        card_id TEXT NOT NULL REFERENCES cards(id),
+                        created_at TEXT NOT NULL,
+                        expires_at TEXT NOT NULL
+                    );
+                    CREATE INDEX holder_sessions_card ON holder_sessions(card_id);
+                    """
+            )
+        }
         return migrator
     }
 }
