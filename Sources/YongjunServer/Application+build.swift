@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import Mustache
 import YongjunCore
 import YongjunStorage
 
@@ -69,6 +70,15 @@ func serverBuilder(_ settings: ServerSettings) throws -> HTTPServerBuilder {
     return try .tls(.http1(), tlsConfiguration: configuration)
 }
 
+/// Templates are compiled into the binary and parsed once.
+let pageLibrary: MustacheLibrary = {
+    do {
+        return try Templates.library()
+    } catch {
+        fatalError("a built-in page template does not parse: \(error)")
+    }
+}()
+
 /// The routes; tests call this too.
 func buildRouter(service: VerificationService, dependencies: ServerDependencies, settings: ServerSettings) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
@@ -83,8 +93,13 @@ func buildRouter(service: VerificationService, dependencies: ServerDependencies,
     }
     verifications.addRoutes(VerificationController(service: service, maximumBodySize: settings.maximumBodySize).endpoints)
     let issuing = CodeIssuing(keys: dependencies.keys, verification: service, settings: settings)
-    HolderController(database: dependencies.database, codes: issuing, settings: settings).add(to: router)
+    let holder = HolderController(database: dependencies.database, codes: issuing, settings: settings)
+    holder.add(to: router)
     DirectoryController(database: dependencies.database).add(to: router)
+    let renderer = PageRenderer(library: pageLibrary, secureCookies: settings.tlsEnabled)
+    CardPages(database: dependencies.database, codes: issuing, holder: holder, renderer: renderer).add(to: router)
+    ShopPages(database: dependencies.database, service: service, renderer: renderer).add(to: router)
+    PublicPages(database: dependencies.database, renderer: renderer, trustedProxies: Set(settings.trustedProxies)).add(to: router)
     return router
 }
 

@@ -96,4 +96,10 @@ public enum ApplicationImport {
             )
         )
     }
+
+    /// Validates one application typed into the web form (keys are the English column names).
+    public static func validate(form: [String: String]) -> Swift.Result<ImportedApplication, ImportProblem> {
+        let columns = Dictionary(uniqueKeysWithValues: Column.allCases.enumerated().map { ($1, $0) })
+        return validate(CSVTable.Row(line: 0, fields: Column.allCases.map { form[$0.rawValue] ?? "" }), columns: columns)
+    }
 }

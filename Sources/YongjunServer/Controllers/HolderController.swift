@@ -37,7 +37,7 @@ struct HolderController {
         let pinHash = try PINHasher(rounds: settings.pinHashRounds).hash(body.pin, using: &generator)
         let presented = HolderSecret.digest(HolderSecret.normalizedActivationCode(body.activationCode))
         let now = Date()
-        let card = try holderAccess {
+        let card = try access {
             try database.authenticateHolder(
                 cardNo: body.cardNo.trimmingCharacters(in: .whitespaces),
                 now: now,
@@ -52,7 +52,7 @@ struct HolderController {
     @Sendable func signIn(request: Request, context: Context) async throws -> Response {
         let body = try await request.decode(as: SessionRequest.self, context: context)
         let hasher = PINHasher(rounds: settings.pinHashRounds)
-        let card = try holderAccess {
+        let card = try access {
             try database.authenticateHolder(
                 cardNo: body.cardNo.trimmingCharacters(in: .whitespaces),
                 now: Date(),
@@ -122,7 +122,7 @@ struct HolderController {
         settings.tlsEnabled || request.headers[.init("X-Forwarded-Proto")!] == "https"
     }
 
-    private func holderAccess(_ body: () throws -> Card) throws -> Card {
+    func access(_ body: () throws -> Card) throws -> Card {
         do {
             return try body()
         } catch let error as HolderAccessError {

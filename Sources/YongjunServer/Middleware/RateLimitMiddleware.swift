@@ -46,6 +46,12 @@ final class RateLimiter: Sendable {
         self.burst = Double(max(1, rate * 2))
     }
 
+    /// For slow routes (forms): `count` a minute, all of them at once at most.
+    init(perMinute count: Int) {
+        self.rate = Double(count) / 60
+        self.burst = Double(count)
+    }
+
     func allow(_ key: String, now: ContinuousClock.Instant) -> Bool {
         buckets.withLock { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)

@@ -118,3 +118,17 @@ extension AppDatabase {
         try dbWriter.write { db in try appendAudit(db, audit, note, now: now) }
     }
 }
+
+extension AppDatabase {
+    /// The shop a presented API key belongs to, if the key is its current one (constant-time hash comparison).
+    public func merchant(presenting key: MerchantAPIKey) async throws -> Merchant? {
+        let merchant = try await dbWriter.read { db in try Merchant.filter(Merchant.Columns.apiKeyId == key.keyID).fetchOne(db) }
+        guard let merchant, let hash = merchant.apiKeyHash, key.matches(storedHash: hash) else { return nil }
+        return merchant
+    }
+
+    /// The batch that currently takes applications, if any.
+    public func openBatch() throws -> Batch? {
+        try dbWriter.read { db in try Batch.filter(Column("status") == "open").order(Column("number").desc).fetchOne(db) }
+    }
+}

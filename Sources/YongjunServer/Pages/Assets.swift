@@ -1,0 +1,38 @@
+/// Static files the pages link to, compiled in.
+enum Assets {
+    /// Served at /assets/site.css (no inline styles, so the CSP can stay strict).
+    static let css = """
+        :root{--ink:#111;--paper:#fff;--accent:#b3001b;--ok:#0a6b2d;--bad:#b3001b}
+        *{box-sizing:border-box}body{margin:0;font:20px/1.6 system-ui,"Noto Sans CJK SC","PingFang SC",sans-serif;color:var(--ink);background:var(--paper)}
+        header{background:var(--accent);color:#fff;padding:14px 18px;font-size:22px;font-weight:700}
+        main{max-width:560px;margin:0 auto;padding:18px}
+        h1{font-size:28px;margin:8px 0 16px}
+        label{display:block;font-weight:700;margin:14px 0 6px}
+        input,select,textarea{width:100%;font-size:22px;padding:14px;border:2px solid #333;border-radius:8px}
+        button,.button{display:block;width:100%;margin:20px 0;padding:16px;font-size:24px;font-weight:700;color:#fff;background:var(--accent);border:0;border-radius:10px;text-align:center;text-decoration:none}
+        .error{background:#fde8ea;border:2px solid var(--bad);padding:12px;border-radius:8px;font-weight:700}
+        .note{color:#333;font-size:18px}
+        .big{font-size:40px;font-weight:800;letter-spacing:4px;text-align:center}
+        .qr svg{width:100%;height:auto;max-width:360px;display:block;margin:0 auto}
+        .result{padding:28px 18px;border-radius:14px;color:#fff;text-align:center;font-size:30px;font-weight:800;margin-bottom:16px}
+        .valid{background:var(--ok)}.invalid{background:var(--bad)}
+        ul.shops{list-style:none;padding:0}ul.shops li{border-bottom:1px solid #ccc;padding:12px 0}
+        nav a{display:inline-block;margin:4px 8px 4px 0;padding:8px 12px;border:2px solid #333;border-radius:8px;color:var(--ink);text-decoration:none}
+        nav a.current{background:#111;color:#fff}
+        .center{text-align:center}.secondary{background:#555}.detail{font-size:24px;font-weight:600}
+        """
+
+    /// Served at /assets/card.js: counts down and reloads the code page before the code expires.
+    static let cardScript = """
+        (function () {
+          var el = document.getElementById("left");
+          if (!el) return;
+          var left = parseInt(el.getAttribute("data-left"), 10);
+          setInterval(function () {
+            left -= 1;
+            if (left <= 15) { location.reload(); return; }
+            el.textContent = left;
+          }, 1000);
+        })();
+        """
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import Mustache
+import YongjunCore
+
+/// Renders a page template inside the layout, and handles the double-submit CSRF cookie every form carries.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+    let secureCookies: Bool
+    static let csrfCookie = "yj_csrf"
+
+    func page(title: String, template: String, data: [String: Any] = [:], refresh: Int? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        let content = library.render(data, withTemplate: template) ?? ""
+        var layout: [String: Any] = ["title": title, "content": content]
+        if let refresh { layout["refresh"] = refresh }
+        let html = library.render(layout, withTemplate: "page") ?? ""
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
+    }
+
+    /// The request's CSRF token, or a new one that `withCSRF` will set as a cookie.
+    func csrfToken(_ request: Request) -> (token: String, isNew: Bool) {
+        if let existing = request.cookies[Self.csrfCookie]?.value, existing.count == 43 { return (existing, false) }
+        var generator = SystemRandomNumberGenerator()
+        return (HolderSecret.sessionToken(using: &generator), true)
+    }
+
+    func withCSRF(_ response: Response, _ csrf: (token: String, isNew: Bool)) -> Response {
+        guard csrf.isNew else { return response }
+        var response = response
+        response.setCookie(cookie(Self.csrfCookie, csrf.token, maxAge: 86_400))
+        return response
+    }
+
+    /// Throws unless the form's token matches the cookie's.
+    func checkCSRF(_ request: Request, form: [String: String]) throws {
+        guard let cookie = request.cookies[Self.csrfCookie]?.value, let field = form["csrf"],
+            ConstantTime.equal(Array(cookie.utf8), Array(field.utf8))
+        else { throw APIError(status: .forbidden, code: "csrf", message: "页面已过期，请返回刷新后重试") }
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes.
+func readForm(_ request: Request, limit: Int = 8 * 1024) async throws -> [String: String] {
+    let buffer: ByteBuffer
+    do {
+        buffer = try await request.body.collect(upTo: limit)
+    } catch {
+        throw APIError(status: .contentTooLarge, code: "body_too_large", message: "提交的内容太长")
+    }
+    var form: [String: String] = [:]
+    for pair in String(buffer: buffer).split(separator: "&") {
+        let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        func decode(_ text: Substring) -> String { String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+        if let key = parts.first { form[decode(key)] = parts.count > 1 ? decode(parts[1]) : "" }
+    }
+    return form
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import YongjunCore
+import YongjunStorage
+
+/// `/shops` (the partner-shop directory) and `/apply` (a shop's application, into the open batch).
+struct PublicPages {
+    typealias Context = AppRequestContext
+    let database: AppDatabase
+    let renderer: PageRenderer
+    let applyLimiter = RateLimiter(perMinute: 5)
+    let trustedProxies: Set<String>
+
+    func add(to router: Router<Context>) {
+        router.get("/shops", use: shops)
+        router.get("/apply", use: applyForm)
+        router.post("/apply", use: apply)
+        router.get("/assets/site.css") { _, _ in Self.asset(Assets.css, type: "text/css; charset=utf-8") }
+        router.get("/assets/card.js") { _, _ in Self.asset(Assets.cardScript, type: "text/javascript; charset=utf-8") }
+        router.get("/") { _, _ in PageRenderer.redirect("/shops") }
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: type, .cacheControl: "public, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    @Sendable func shops(request: Request, context: Context) async throws -> Response {
+        let industry = request.uri.queryParameters.get("industry").flatMap(Industry.init(codeOrLabel:))
+        let shops = try database.merchants(status: .active, industry: industry).map { merchant -> [String: Any] in
+            [
+                "name": merchant.name, "industryLabel": merchant.industry.label, "address": merchant.address ?? "", "benefit": merchant.benefit ?? "",
+                "batch": merchant.batchNumber.map(String.init) ?? "—",
+            ]
+        }
+        let filters: [[String: Any]] =
+            [["href": "/shops", "label": "全部", "current": industry == nil]]
+            + Industry.allCases.map { ["href": "/shops?industry=\($0.rawValue)", "label": $0.label, "current": $0 == industry] }
+        return renderer.page(title: "合作商户", template: "shops", data: ["shops": shops, "filters": filters])
+    }
+
+    @Sendable func applyForm(request: Request, context: Context) async throws -> Response {
+        let csrf = renderer.csrfToken(request)
+        return renderer.withCSRF(renderer.page(title: "商户入驻申请", template: "apply", data: formData(csrf: csrf.token, values: [:])), csrf)
+    }
+
+    @Sendable func apply(request: Request, context: Context) async throws -> Response {
+        let client = ClientAddress.resolve(
+            peer: context.peerAddress,
+            forwardedFor: request.headers[RateLimitMiddleware.forwardedFor],
+            trusted: trustedProxies
+        )
+        guard applyLimiter.allow(client, now: ContinuousClock.now) else {
+            throw APIError(status: .tooManyRequests, code: "rate_limited", message: "提交过于频繁，请稍后再试")
+        }
+        let form = try await readForm(request)
+        try renderer.checkCSRF(request, form: form)
+        let values = [
+            "shop_name": form["shopName"], "credit_code": form["creditCode"], "industry": form["industry"], "address": form["address"],
+            "contact": form["contact"], "phone": form["phone"], "benefit": form["benefit"],
+        ].compactMapValues { $0 }
+        func again(_ message: String, _ status: HTTPResponse.Status) -> Response {
+            var data = formData(csrf: form["csrf"] ?? "", values: form)
+            data["error"] = message
+            return renderer.page(title: "商户入驻申请", template: "apply", data: data, status: status)
+        }
+        let application: ImportedApplication
+        switch ApplicationImport.validate(form: values) {
+        case .success(let valid): application = valid
+        case .failure(let problem): return again("请检查：" + problem.reason, .badRequest)
+        }
+        guard let batch = try database.openBatch(), let number = batch.number else {
+            return again("目前没有正在受理的申请批次，请关注事务局通知", .conflict)
+        }
+        do {
+            let saved = try database.importApplications([application], batch: number, now: Date(), source: "网上申请")
+            let reference = "YJ-\(number)-\(saved.first?.id ?? 0)"
+            return renderer.page(
+                title: "申请已提交",
+                template: "apply-done",
+                data: ["reference": reference, "batch": number, "contact": application.contact]
+            )
+        } catch is ImportConflicts {
+            return again("该统一社会信用代码已在本批次申请过或已是合作商户，无需重复提交。如需修改请联系事务局。", .conflict)
+        }
+    }
+
+    private func formData(csrf: String, values: [String: String]) -> [String: Any] {
+        var data: [String: Any] = ["csrf": csrf]
+        for key in ["shopName", "creditCode", "address", "contact", "phone", "benefit"] { data[key] = values[key] ?? "" }
+        data["industries"] = Industry.allCases.map { ["code": $0.rawValue, "label": $0.label, "selected": values["industry"] == $0.rawValue] }
+        return data
+    }
+}
