@@ -7,14 +7,14 @@ import FoundationNetworking
 
 /// Runs a tool from PATH and returns its exit status and combined output.
 @discardableResult
-func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+func runTool(_ arguments: [String], environment: [String: String] = [:], includeErrors: Bool = true) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe
-    process.standardError = pipe
+    process.standardError = includeErrors ? pipe : FileHandle.nullDevice
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -159,7 +159,7 @@ public final class VerificationService: Sendable {
             verificationID: verificationID,
             merchantID: merchant.merchantID,
             nonce: nonce,
-            use: claims.map { ($0.jti, $0.exp + settings.clockLeeway) },
+            use: claims.map { Self.use(of: $0, now: now, leeway: settings.clockLeeway) },
             reason: reason,
             nowSeconds: Int(now.timeIntervalSince1970.rounded(.down)),
             nonceRetention: Int(settings.nonceRetention)
@@ -179,7 +179,7 @@ public final class VerificationService: Sendable {
                 valid: finalReason == nil,
                 reason: finalReason?.rawValue,
                 nonce: nonce,
-                codeExpiresAt: claims.map { $0.exp + settings.clockLeeway },
+                codeExpiresAt: claims.map { Self.use(of: $0, now: now, leeway: settings.clockLeeway).until },
                 createdAt: Timestamp.iso(now),
                 response: body
             )
@@ -199,6 +199,15 @@ public final class VerificationService: Sendable {
             cache.insert(code, authenticated, nowSeconds: Int(now.timeIntervalSince1970))
         }
         return result
+    }
+
+    /// What "already used here" remembers for a code. A phone code is one use per shop until it expires; a
+    /// printed credential lives for years, so it counts once per shop per China calendar day instead.
+    static func use(of claims: CodeClaims, now: Date, leeway: Int) -> (codeID: String, until: Int) {
+        guard claims.exp - claims.iat > 86_400 else { return (claims.jti, claims.exp + leeway) }
+        let today = CalendarDate(chinaDayOf: now)
+        let endOfDay = (today.daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
+        return (claims.jti + "@" + today.description, endOfDay)
     }
 
     static func responseBody(reason: VerificationReason?, claims: CodeClaims?, card: CardStanding?, verificationID: String) -> String {

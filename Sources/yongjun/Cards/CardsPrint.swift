@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import YongjunCore
+import YongjunStorage
+
+struct CardsPrint: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "print",
+        abstract: "Write a printable A6 credential (HTML with an SVG QR code) for holders without a smartphone.",
+        discussion: """
+            The code is signed to stay valid until the card's valid-until day; revoking the card refuses it at
+            once. A shop accepts it once per day. Several card numbers give one page per card, ready to print.
+
+            Example: yongjun cards print LZ2024000123 --out 陈建国.html
+                     yongjun cards print LZ2024000001 LZ2024000002 --out 第一批纸质凭证.html
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Card number(s).") var cardNumbers: [String]
+    @Option(help: "The HTML file to write.") var out: String
+
+    func validate() throws {
+        guard !cardNumbers.isEmpty else { throw ValidationError("give at least one card number") }
+    }
+
+    func run() async throws {
+        guard let key = try global.keyStore.loadKeyRing().current else { throw CLIFailure(message: "no signing key; run `yongjun keys init`") }
+        let database = try global.openDatabase()
+        let now = Date()
+        var generator = SystemRandomNumberGenerator()
+        var pages: [String] = []
+        for cardNo in cardNumbers {
+            let card = try database.cardForIssuing(number: cardNo, today: CalendarDate(chinaDayOf: now))
+            guard let until = CalendarDate(iso: card.validUntil) else { throw CLIFailure(message: "card \(cardNo) has no valid-until date") }
+            let expires = (until.daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
+            let lifetime = expires - Int(now.timeIntervalSince1970)
+            let code = try CodeIssuer(key: key, issuer: "yongjun").issue(for: card.codeSubject, now: now, lifetime: lifetime, using: &generator)
+            let qr = try QRCode(text: code.token, errorCorrection: .medium).svg(moduleSize: 3)
+            pages.append(
+                PrintedCredential.page(holder: code.claims.name, category: card.category.label, cardNo: cardNo, validUntil: card.validUntil, qr: qr)
+            )
+        }
+        let html = PrintedCredential.document(pages)
+        guard FileManager.default.createFile(atPath: out, contents: Data(html.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CLIFailure(message: "cannot write \(out)")
+        }
+        try database.recordAudit(try global.audit(), AuditNote(action: "cards.print", subject: cardNumbers.joined(separator: ",")), now: now)
+        print("wrote \(pages.count) printable credential(s) to \(out)")
+    }
+}
+
+/// The printed credential: A6 pages with the holder's masked name, category, card number, QR code and validity.
+enum PrintedCredential {
+    static func page(holder: String, category: String, cardNo: String, validUntil: String, qr: String) -> String {
+        """
+        <section class="card"><h1>优待证电子凭证</h1><p class="who">\(escape(holder)) · \(escape(category))</p>
+        <div class="qr">\(qr)</div><p>证号 \(escape(cardNo))</p><p>有效期至 \(escape(validUntil))</p>
+        <p class="small">请在合作商户结账时出示本凭证和优待证原件。遗失请联系连州市退役军人事务局。</p></section>
+        """
+    }
+
+    static func document(_ pages: [String]) -> String {
+        """
+        <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>优待证电子凭证</title><style>
+        @page{size:A6;margin:6mm}body{margin:0;font-family:"Noto Sans CJK SC",sans-serif;color:#000}
+        .card{width:93mm;height:136mm;page-break-after:always;text-align:center;border:1px solid #000;padding:4mm;box-sizing:border-box}
+        h1{font-size:18pt;margin:0 0 2mm}.who{font-size:16pt;font-weight:700;margin:0}.qr svg{width:70mm;height:70mm}
+        p{font-size:12pt;margin:1mm 0}.small{font-size:9pt}
+        </style></head><body>\(pages.joined())</body></html>
+        """
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
