@@ -122,6 +122,8 @@ struct PagesTests {
         let badCode = try curl("/apply", form: form.merging(["csrf": try csrf(), "creditCode": "123"]) { $1 })
         #expect(badCode.contains("统一社会信用代码"))
         #expect(try cli.run("applications", "list", "--batch", "1").stdout.contains("拥军饭店"))
+        let status = try cli.run("cards", "show", "LZ0001").stdout
+        #expect(status.contains("activated 20") && status.contains("failed PINs"))
     }
 
     @Test("a printed credential decodes from a browser render, verifies once a day per shop, and stops at revocation")

@@ -112,7 +112,10 @@ struct HolderAPITests {
             #expect(locked.headers[.retryAfter] == "900")
             let stillLocked = try await client.send(.post, "/api/v1/holder/session", json: ["cardNo": "LZ0002", "pin": "482913"])
             #expect(stillLocked.status == .tooManyRequests)
+            let card = try #require(try fixture.database.card(number: "LZ0002"))
+            #expect(try fixture.database.holderAccountStatus(cardID: card.id)?.lockedUntil != nil, "the bureau sees the lock")
             try fixture.database.unlockHolder(cardNo: "LZ0002", now: Date())
+            #expect(try fixture.database.holderAccountStatus(cardID: card.id)?.lockedUntil == nil)
             #expect(try await client.send(.post, "/api/v1/holder/session", json: ["cardNo": "LZ0002", "pin": "482913"]).status == .ok)
             #expect(try await client.send(.post, "/api/v1/holder/session", json: ["cardNo": "LZ9999", "pin": "482913"]).error == "wrong_credentials")
         }

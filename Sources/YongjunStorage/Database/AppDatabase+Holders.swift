@@ -122,3 +122,23 @@ extension AppDatabase {
         try dbWriter.write { db in try db.execute(sql: "DELETE FROM holder_sessions WHERE token_hash = ?", arguments: [HolderSecret.digest(token)]) }
     }
 }
+
+/// A holder's phone access as the bureau sees it.
+public struct HolderAccountStatus: Sendable, Codable {
+    public var activationIssuedAt: String?
+    public var activatedAt: String?
+    public var failedAttempts: Int
+    public var lockedUntil: String?
+}
+
+extension AppDatabase {
+    public func holderAccountStatus(cardID: String) throws -> HolderAccountStatus? {
+        try dbWriter.read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT activation_issued_at, activated_at, failed_attempts, locked_until FROM holder_accounts WHERE card_id = ?",
+                arguments: [cardID]
+            ).map { HolderAccountStatus(activationIssuedAt: $0[0], activatedAt: $0[1], failedAttempts: $0[2], lockedUntil: $0[3]) }
+        }
+    }
+}

@@ -5,6 +5,6 @@ struct CardsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cards",
         abstract: "Import cardholders, issue codes, revoke cards.",
-        subcommands: [CardsImport.self, CardsCode.self, CardsRevoke.self, CardsActivation.self, CardsUnlock.self, CardsPrint.self]
+        subcommands: [CardsImport.self, CardsCode.self, CardsRevoke.self, CardsActivation.self, CardsUnlock.self, CardsPrint.self, CardsShow.self]
     )
 }

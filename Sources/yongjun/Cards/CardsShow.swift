@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import YongjunCore
+import YongjunStorage
+
+struct CardsShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a card: holder, category, validity, revocation, and phone access (activation, failed PINs, lock).",
+        discussion: "Example: yongjun cards show LZ2024000123"
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Card number.") var cardNo: String
+
+    struct View: Encodable {
+        let cardNo: String
+        let name: String
+        let category: String
+        let categoryLabel: String
+        let validUntil: String
+        let status: String
+        let revokeReason: String?
+        let phone: String?
+        let holderAccess: HolderAccountStatus?
+    }
+
+    func run() async throws {
+        let database = try global.openDatabase()
+        guard let card = try database.card(number: cardNo) else { throw CLIFailure(message: "no card with card number \(cardNo)") }
+        let access = try database.holderAccountStatus(cardID: card.id)
+        let view = View(
+            cardNo: card.cardNo,
+            name: card.name,
+            category: card.category.rawValue,
+            categoryLabel: card.category.label,
+            validUntil: card.validUntil,
+            status: card.status,
+            revokeReason: card.revokeReason,
+            phone: card.phone,
+            holderAccess: access
+        )
+        let locked = access?.lockedUntil.flatMap(Timestamp.parse).map { $0 > Date() } ?? false
+        let rows: [[String]] = [
+            ["card", view.cardNo], ["name", view.name], ["category", "\(view.category) (\(view.categoryLabel))"], ["valid until", view.validUntil],
+            ["status", view.status + (view.revokeReason.map { " — \($0)" } ?? "")], ["phone", view.phone ?? ""],
+            [
+                "phone access",
+                access == nil ? "no activation code issued" : (access?.activatedAt.map { "activated \($0)" } ?? "activation code issued, not used"),
+            ],
+            ["failed PINs", String(access?.failedAttempts ?? 0)],
+            ["locked", locked ? "until \(access?.lockedUntil ?? "") — `yongjun cards unlock \(cardNo)` clears it" : "no"],
+        ]
+        try output.emit(view, header: ["FIELD", "VALUE"], rows: rows)
+    }
+}
