@@ -54,7 +54,16 @@ extension AppDatabase {
         check: (String?, String?) -> Bool,
         then update: (Database, Card) throws -> Void = { _, _ in }
     ) throws -> Card {
-        try dbWriter.write { db -> Result<Card, HolderAccessError> in
+        // The slow hash runs before the write transaction: holding the write lock for it would stall verifications.
+        let stored = try dbWriter.read { db -> (String?, String?)? in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT activation_hash, pin_hash FROM holder_accounts JOIN cards ON cards.id = holder_accounts.card_id WHERE cards.card_no = ?",
+                arguments: [cardNo]
+            ).map { ($0[0], $0[1]) }
+        }
+        let matched = stored.map { check($0.0, $0.1) } ?? false
+        return try dbWriter.write { db -> Result<Card, HolderAccessError> in
             guard let card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db),
                 let row = try Row.fetchOne(
                     db,
@@ -69,7 +78,8 @@ extension AppDatabase {
             let pinHash: String? = row[1]
             if activating && pinHash != nil { return .failure(.alreadyActivated) }
             if !activating && pinHash == nil { return .failure(.notActivated) }
-            guard check(activationHash, pinHash) else {
+            // A secret changed in between (a new activation code) counts as a mismatch.
+            guard matched, activationHash == stored?.0, pinHash == stored?.1 else {
                 let failures: Int = row[2] + 1
                 let locked = failures >= Self.holderMaxFailures
                 try db.execute(
