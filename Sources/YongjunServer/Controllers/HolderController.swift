@@ -33,34 +33,43 @@ struct HolderController {
     @Sendable func activate(request: Request, context: Context) async throws -> Response {
         let body = try await request.decode(as: ActivateRequest.self, context: context)
         if let problem = PINRule.problem(with: body.pin) { throw APIError(status: .badRequest, code: "weak_pin", message: problem) }
+        let card = try activateHolder(cardNo: body.cardNo, activationCode: body.activationCode, pin: body.pin)
+        return try startSession(for: card, request: request, status: .ok)
+    }
+
+    @Sendable func signIn(request: Request, context: Context) async throws -> Response {
+        let body = try await request.decode(as: SessionRequest.self, context: context)
+        return try startSession(for: try signInHolder(cardNo: body.cardNo, pin: body.pin), request: request, status: .ok)
+    }
+
+    /// Checks the activation code and sets the PIN (already checked against `PINRule`); the API and /card use it.
+    func activateHolder(cardNo: String, activationCode: String, pin: String) throws -> Card {
         var generator = SystemRandomNumberGenerator()
-        let pinHash = try PINHasher(rounds: settings.pinHashRounds).hash(body.pin, using: &generator)
-        let presented = HolderSecret.digest(HolderSecret.normalizedActivationCode(body.activationCode))
+        let pinHash = try PINHasher(rounds: settings.pinHashRounds).hash(pin, using: &generator)
+        let presented = HolderSecret.digest(HolderSecret.normalizedActivationCode(activationCode))
         let now = Date()
-        let card = try access {
+        return try access {
             try database.authenticateHolder(
-                cardNo: body.cardNo.trimmingCharacters(in: .whitespaces),
+                cardNo: cardNo.trimmingCharacters(in: .whitespaces),
                 now: now,
                 activating: true,
                 check: { activationHash, _ in activationHash.map { ConstantTime.equal(Array($0.utf8), Array(presented.utf8)) } ?? false },
                 then: { db, card in try database.setHolderPIN(db, card: card, pinHash: pinHash, now: now) }
             )
         }
-        return try startSession(for: card, request: request, status: .ok)
     }
 
-    @Sendable func signIn(request: Request, context: Context) async throws -> Response {
-        let body = try await request.decode(as: SessionRequest.self, context: context)
+    /// Checks a PIN, counting failures; the API and /card use it.
+    func signInHolder(cardNo: String, pin: String) throws -> Card {
         let hasher = PINHasher(rounds: settings.pinHashRounds)
-        let card = try access {
+        return try access {
             try database.authenticateHolder(
-                cardNo: body.cardNo.trimmingCharacters(in: .whitespaces),
+                cardNo: cardNo.trimmingCharacters(in: .whitespaces),
                 now: Date(),
                 activating: false,
-                check: { _, pinHash in pinHash.map { hasher.verify(body.pin, against: $0) } ?? false }
+                check: { _, pinHash in pinHash.map { hasher.verify(pin, against: $0) } ?? false }
             )
         }
-        return try startSession(for: card, request: request, status: .ok)
     }
 
     @Sendable func signOut(request: Request, context: Context) async throws -> Response {

@@ -71,17 +71,7 @@ struct CardPages {
             return renderer.page(title: "激活", template: "card-activate", data: ["csrf": form["csrf"] ?? "", "error": problem, "cardNo": cardNo])
         }
         return try await formResult(request, template: "card-activate", cardNo: cardNo) {
-            var generator = SystemRandomNumberGenerator()
-            let pinHash = try PINHasher(rounds: holder.settings.pinHashRounds).hash(pin, using: &generator)
-            let presented = HolderSecret.digest(HolderSecret.normalizedActivationCode(form["activationCode"] ?? ""))
-            let now = Date()
-            return try database.authenticateHolder(
-                cardNo: cardNo.trimmingCharacters(in: .whitespaces),
-                now: now,
-                activating: true,
-                check: { activationHash, _ in activationHash.map { ConstantTime.equal(Array($0.utf8), Array(presented.utf8)) } ?? false },
-                then: { db, card in try database.setHolderPIN(db, card: card, pinHash: pinHash, now: now) }
-            )
+            try holder.activateHolder(cardNo: cardNo, activationCode: form["activationCode"] ?? "", pin: pin)
         }
     }
 
@@ -98,7 +88,7 @@ struct CardPages {
     private func formResult(_ request: Request, template: String, cardNo: String, _ body: () throws -> Card) async throws -> Response {
         let title = template == "card-login" ? "我的优待码" : "激活"
         do {
-            let card = try holder.access(body)
+            let card = try body()
             var generator = SystemRandomNumberGenerator()
             let token = HolderSecret.sessionToken(using: &generator)
             try database.createHolderSession(
