@@ -180,7 +180,7 @@ public final class VerificationService: Sendable {
                 reason: finalReason?.rawValue,
                 nonce: nonce,
                 codeExpiresAt: claims.map { Self.use(of: $0, now: now, leeway: settings.clockLeeway).until },
-                createdAt: Timestamp.iso(now),
+                createdAt: presented.createdAt,
                 response: body
             )
             return (.answered(Answer(body: body, merchantID: merchant.merchantID, reason: finalReason)), entry)
