@@ -104,6 +104,8 @@ struct PagesTests {
             "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", jar, "-d", "csrf=forged&code=1", base + "/shop/verify",
         ])
         #expect(forged.output == "403")
+        let forgedPage = try runTool(["curl", "-s", "-b", jar, "-d", "csrf=forged&code=1", base + "/shop/verify"]).output
+        #expect(forgedPage.contains("页面已过期") && forgedPage.contains("href=\"/shop\""))
 
         let shops = try browser.screenshot(base + "/shops", name: "shops")
         #expect(shops.dom.contains("老兵汽修") && shops.dom.contains("车辆维修") && shops.dom.contains("第二家"))

@@ -39,7 +39,7 @@ struct PageRenderer: Sendable {
     func checkCSRF(_ request: Request, form: [String: String]) throws {
         guard let cookie = request.cookies[Self.csrfCookie]?.value, let field = form["csrf"],
             ConstantTime.equal(Array(cookie.utf8), Array(field.utf8))
-        else { throw APIError(status: .forbidden, code: "csrf", message: "页面已过期，请返回刷新后重试") }
+        else { throw PageError(status: .forbidden, message: "页面已过期，请返回刷新后重试", back: request.uri.path) }
     }
 
     func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
@@ -66,4 +66,22 @@ func readForm(_ request: Request, limit: Int = 8 * 1024) async throws -> [String
         if let key = parts.first { form[decode(key)] = parts.count > 1 ? decode(parts[1]) : "" }
     }
     return form
+}
+
+/// An error on a page route, answered as a small HTML page in Chinese with a way back, not as JSON.
+struct PageError: Error, HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+    let back: String
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let escaped = message.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        let target = back.hasPrefix("/shop") ? "/shop" : back.hasPrefix("/apply") ? "/apply" : "/card"
+        let html = """
+            <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>出错了</title><link rel="stylesheet" href="/assets/site.css"></head><body><header>一城百店齐拥军</header>
+            <main><p class="error">\(escaped)</p><a class="button" href="\(target)">返回</a></main></body></html>
+            """
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
 }
