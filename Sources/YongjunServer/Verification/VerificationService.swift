@@ -155,11 +155,12 @@ public final class VerificationService: Sendable {
                 reason = .unknownCard
             }
         }
+        let use = claims.map { Self.use(of: $0, now: now, leeway: settings.clockLeeway) }
         let decision = ledger.decide(
             verificationID: verificationID,
             merchantID: merchant.merchantID,
             nonce: nonce,
-            use: claims.map { Self.use(of: $0, now: now, leeway: settings.clockLeeway) },
+            use: use,
             reason: reason,
             nowSeconds: Int(now.timeIntervalSince1970.rounded(.down)),
             nonceRetention: Int(settings.nonceRetention)
@@ -179,7 +180,7 @@ public final class VerificationService: Sendable {
                 valid: finalReason == nil,
                 reason: finalReason?.rawValue,
                 nonce: nonce,
-                codeExpiresAt: claims.map { Self.use(of: $0, now: now, leeway: settings.clockLeeway).until },
+                codeExpiresAt: use?.until,
                 createdAt: presented.createdAt,
                 response: body
             )
