@@ -64,7 +64,11 @@ struct HolderAPITests {
                 "/api/v1/holder/activate",
                 json: ["cardNo": "LZ0001", "activationCode": "abcd-efgh-jkmn", "pin": "482913"]
             )
-            #expect(again.status == .unauthorized || again.status == .conflict)
+            #expect(again.status == .conflict)
+            #expect(again.error == "already_activated")
+            let garbage = try await client.post(body: "pin=1", key: nil, path: "/api/v1/holder/session")
+            #expect(garbage.status == .badRequest)
+            #expect((garbage.json["message"] as? String)?.contains("cardNo") == true)
 
             #expect(try await client.send(.get, "/api/v1/holder/code").error == "not_signed_in")
             let issued = try await client.send(.get, "/api/v1/holder/code", cookie: cookie)

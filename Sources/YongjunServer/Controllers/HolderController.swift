@@ -31,15 +31,23 @@ struct HolderController {
     }
 
     @Sendable func activate(request: Request, context: Context) async throws -> Response {
-        let body = try await request.decode(as: ActivateRequest.self, context: context)
+        let body = try await Self.body(ActivateRequest.self, request, expected: #"{"cardNo","activationCode","pin"}"#)
         if let problem = PINRule.problem(with: body.pin) { throw APIError(status: .badRequest, code: "weak_pin", message: problem) }
         let card = try activateHolder(cardNo: body.cardNo, activationCode: body.activationCode, pin: body.pin)
         return try startSession(for: card, request: request, status: .ok)
     }
 
     @Sendable func signIn(request: Request, context: Context) async throws -> Response {
-        let body = try await request.decode(as: SessionRequest.self, context: context)
+        let body = try await Self.body(SessionRequest.self, request, expected: #"{"cardNo","pin"}"#)
         return try startSession(for: try signInHolder(cardNo: body.cardNo, pin: body.pin), request: request, status: .ok)
+    }
+
+    /// The JSON body, or a typed 400 naming the fields expected (never a decoder's English text).
+    static func body<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
+        guard let buffer = try? await request.body.collect(upTo: 8 * 1024),
+            let value = try? JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        else { throw APIError.badRequest("请求体必须是 JSON：\(expected)") }
+        return value
     }
 
     /// Checks the activation code and sets the PIN (already checked against `PINRule`); the API and /card use it.

@@ -11,7 +11,7 @@ public final class KeyRingProvider: Sendable {
         var lastReload: Date
     }
 
-    private let store: KeyStore?
+    private let store: KeyStore
     private let state: Mutex<State>
 
     public init(store: KeyStore, issuer: String, now: Date) throws {
@@ -19,17 +19,10 @@ public final class KeyRingProvider: Sendable {
         self.state = Mutex(State(verifier: CodeVerifier(keyRing: try store.loadKeyRing(), issuer: issuer), lastReload: now))
     }
 
-    /// A fixed key ring (tests).
-    public init(keyRing: KeyRing, issuer: String) {
-        self.store = nil
-        self.state = Mutex(State(verifier: CodeVerifier(keyRing: keyRing, issuer: issuer), lastReload: .distantFuture))
-    }
-
     public var verifier: CodeVerifier { state.withLock { $0.verifier } }
 
     /// Reloads the key files if the last reload is over a second old; true when the set of keys changed.
     public func reloadIfStale(now: Date) -> Bool {
-        guard let store else { return false }
         let due = state.withLock { state -> Bool in
             guard now.timeIntervalSince(state.lastReload) >= 1 else { return false }
             state.lastReload = now
