@@ -108,6 +108,24 @@ struct CardsCommandTests {
         #expect(noReason.stderr.contains("--reason"))
     }
 
+    @Test("activation codes for a mail merge come as a CSV Excel opens, one row per card, names quoted when needed")
+    func activationCSV() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        #expect(try cli.run("keys", "init").status == 0)
+        let file = try cli.write("cards.csv", CLI.cardsCSV.replacingOccurrences(of: ",李四,", with: ",\"李,四\","))
+        #expect(try cli.run("cards", "import", file).status == 0)
+        let out = cli.workDirectory + "/激活码.csv"
+        #expect(try cli.run("cards", "activation", "--csv", out, "LZ0001", "LZ0002").stdout == "wrote 2 activation code(s) to \(out)\n")
+        let bytes = try #require(FileManager.default.contents(atPath: out))
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF], "a UTF-8 BOM so Excel reads the Chinese names")
+        let lines = String(decoding: bytes.dropFirst(3), as: UTF8.self).components(separatedBy: "\r\n")
+        #expect(lines[0] == "card_no,name,activation_code")
+        #expect(lines[1].hasPrefix("LZ0001,张小三,"))
+        #expect(lines[2].hasPrefix("LZ0002,\"李,四\","))
+        #expect(lines[1].split(separator: ",").last?.count == 14)
+    }
+
     @Test("the data directory can also come from YONGJUN_DATA_DIR, and --data-dir may follow the subcommand")
     func dataDirectory() throws {
         let cli = try CLI()

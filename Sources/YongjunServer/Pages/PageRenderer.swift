@@ -75,7 +75,7 @@ struct PageError: Error, HTTPResponseError {
     let back: String
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let escaped = message.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        let escaped = HTMLText.escape(message)
         let target = back.hasPrefix("/shop") ? "/shop" : back.hasPrefix("/apply") ? "/apply" : "/card"
         let html = """
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

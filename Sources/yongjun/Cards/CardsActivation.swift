@@ -35,8 +35,10 @@ struct CardsActivation: AsyncParsableCommand {
             rows.append([cardNo, try database.card(number: cardNo)?.name ?? "", code])
         }
         if let csv {
-            let text = "\u{FEFF}card_no,name,activation_code\r\n" + rows.map { $0.joined(separator: ",") + "\r\n" }.joined()
-            FileManager.default.createFile(atPath: csv, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+            let text = csvText(["card_no", "name", "activation_code"], rows)
+            guard FileManager.default.createFile(atPath: csv, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw CLIFailure(message: "cannot write \(csv); the activation codes were issued, run the command again to issue new ones")
+            }
             print("wrote \(rows.count) activation code(s) to \(csv)")
         } else {
             print(rows.map { $0[2] }.joined(separator: "\n"))

@@ -54,8 +54,8 @@ struct CardsPrint: AsyncParsableCommand {
 enum PrintedCredential {
     static func page(holder: String, category: String, cardNo: String, validUntil: String, qr: String) -> String {
         """
-        <section class="card"><h1>优待证电子凭证</h1><p class="who">\(escape(holder)) · \(escape(category))</p>
-        <div class="qr">\(qr)</div><p>证号 \(escape(cardNo))</p><p>有效期至 \(escape(validUntil))</p>
+        <section class="card"><h1>优待证电子凭证</h1><p class="who">\(HTMLText.escape(holder)) · \(HTMLText.escape(category))</p>
+        <div class="qr">\(qr)</div><p>证号 \(HTMLText.escape(cardNo))</p><p>有效期至 \(HTMLText.escape(validUntil))</p>
         <p class="small">请在合作商户结账时出示本凭证和优待证原件。遗失请联系连州市退役军人事务局。</p></section>
         """
     }
@@ -69,9 +69,5 @@ enum PrintedCredential {
         p{font-size:12pt;margin:1mm 0}.small{font-size:9pt}
         </style></head><body>\(pages.joined())</body></html>
         """
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

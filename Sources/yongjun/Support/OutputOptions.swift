@@ -25,15 +25,17 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-/// CSV with a UTF-8 BOM; fields quoted when they hold a comma, quote or line break.
-func printCSV(_ header: [String], _ rows: [[String]]) {
+/// CSV with a UTF-8 BOM and CRLF line ends; fields quoted when they hold a comma, quote or line break.
+func csvText(_ header: [String], _ rows: [[String]]) -> String {
     func field(_ text: String) -> String {
         text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
             ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
-    var output = "\u{FEFF}"
-    for row in [header] + rows { output += row.map(field).joined(separator: ",") + "\r\n" }
-    FileHandle.standardOutput.write(Data(output.utf8))
+    return "\u{FEFF}" + ([header] + rows).map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+}
+
+func printCSV(_ header: [String], _ rows: [[String]]) {
+    FileHandle.standardOutput.write(Data(csvText(header, rows).utf8))
 }
 
 /// Shows "checked N of M rows" on a terminal only, so scripts and logs stay clean.

@@ -1,0 +1,9 @@
+import Foundation
+
+/// Text made safe to place inside HTML elements and attribute values.
+public enum HTMLText {
+    public static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
