@@ -87,6 +87,11 @@ struct HolderAPITests {
             let signedIn = try await client.send(.post, "/api/v1/holder/session", json: ["cardNo": "LZ0001", "pin": "482913"])
             #expect(signedIn.status == .ok)
             #expect(signedIn.sessionCookie != nil)
+
+            try fixture.database.revokeCard(number: "LZ0001", reason: "证件遗失", now: Date())
+            let refused = try await client.send(.get, "/api/v1/holder/code", cookie: cookie)
+            #expect(refused.status == .forbidden)
+            #expect(refused.error == "card_revoked")
         }
     }
 

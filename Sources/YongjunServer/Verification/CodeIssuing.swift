@@ -16,9 +16,11 @@ struct CodeIssuing: Sendable {
     }
 
     func issue(for card: Card, now: Date) throws -> Issued {
-        if card.isRevoked { throw APIError(status: .forbidden, code: "card_revoked", message: "证件已注销，不能生成优待码") }
-        if let standing = card.standing, standing.validUntil < CalendarDate(chinaDayOf: now) {
-            throw APIError(status: .forbidden, code: "card_expired", message: "证件已过有效期，请到退役军人事务局换证")
+        // The verification path's own rule (CardStanding), so no code is issued that would be refused.
+        switch card.standing?.rejection(today: CalendarDate(chinaDayOf: now)) {
+        case .cardRevoked: throw APIError(status: .forbidden, code: "card_revoked", message: "证件已注销，不能生成优待码")
+        case .cardExpired: throw APIError(status: .forbidden, code: "card_expired", message: "证件已过有效期，请到退役军人事务局换证")
+        default: break
         }
         _ = keys.reloadIfStale(now: now)
         guard let key = keys.verifier.keyRing.current else {

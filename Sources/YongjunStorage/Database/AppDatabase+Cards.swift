@@ -90,11 +90,12 @@ extension AppDatabase {
     /// The card to issue a code for; refuses revoked and expired cards with the reason.
     public func cardForIssuing(number cardNo: String, today: CalendarDate) throws -> Card {
         guard let card = try card(number: cardNo) else { throw RegisterError.cardNotFound(cardNo) }
-        if card.isRevoked { throw RegisterError("card \(cardNo) is revoked (\(card.revokeReason ?? "no reason given")); no code can be issued") }
-        if let standing = card.standing, standing.validUntil < today {
-            throw RegisterError("card \(cardNo) expired on \(card.validUntil); update valid_until by importing the renewed card")
+        // The same rule the verification path applies (CardStanding), so no code is issued that would be refused.
+        switch card.standing?.rejection(today: today) {
+        case .cardRevoked: throw RegisterError("card \(cardNo) is revoked (\(card.revokeReason ?? "no reason given")); no code can be issued")
+        case .cardExpired: throw RegisterError("card \(cardNo) expired on \(card.validUntil); update valid_until by importing the renewed card")
+        default: return card
         }
-        return card
     }
 
     /// Revokes a card; codes already issued for it are refused from the next verification on.
