@@ -5,13 +5,17 @@ import YongjunCore
 extension AppDatabase {
     /// Runs `body` in a write transaction and, when `audit` is given, appends its note to the audit log in the
     /// same transaction: the action and its record commit together or not at all.
+    ///
+    /// Admin writes may change a shop's or card's standing; this process's own commits do not move SQLite's
+    /// `data_version`, so the verification path's register cache is emptied here, once, for all of them.
     func write<T>(
         audit: AuditContext?,
         now: Date,
         _ note: AuditNote,
         _ body: (Database, inout AuditNote) throws -> T
     ) throws -> T {
-        try dbWriter.write { db in
+        defer { registerCache.invalidate() }
+        return try dbWriter.write { db in
             var note = note
             let result = try body(db, &note)
             if let audit { try appendAudit(db, audit, note, now: now) }

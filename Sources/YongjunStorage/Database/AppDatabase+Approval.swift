@@ -12,7 +12,6 @@ extension AppDatabase {
         now: Date,
         audit: AuditContext? = nil
     ) throws -> (merchants: [Merchant], summary: BatchSummary) {
-        defer { registerCache.invalidate() }
         let note = AuditNote(action: "batches.approve", subject: "batch \(number)", details: ["meetingDate": meetingDate.description])
         return try write(audit: audit, now: now, note) { db, auditNote in
             var batch = try Self.batch(number, db)

@@ -100,7 +100,6 @@ extension AppDatabase {
 
     /// Revokes a card; codes already issued for it are refused from the next verification on.
     public func revokeCard(number cardNo: String, reason: String, now: Date, audit: AuditContext? = nil) throws {
-        defer { registerCache.invalidate() }
         try write(audit: audit, now: now, AuditNote(action: "cards.revoke", subject: cardNo, details: ["reason": reason])) { db, _ in
             guard var card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db) else { throw RegisterError.cardNotFound(cardNo) }
             guard !card.isRevoked else { throw RegisterError("card \(cardNo) is already revoked (since \(card.revokedAt ?? "?"))") }

@@ -33,7 +33,6 @@ extension AppDatabase {
 
     /// Stores the hash of a new API key for a merchant; the previous key stops working at once.
     public func replaceMerchantKey(merchantID: Int64, with key: MerchantAPIKey, now: Date, audit: AuditContext? = nil) throws {
-        defer { registerCache.invalidate() }
         let note = AuditNote(action: "merchants.key", subject: "merchant \(merchantID)", details: ["keyId": key.keyID])
         try write(audit: audit, now: now, note) { db, _ in
             guard var merchant = try Merchant.fetchOne(db, key: merchantID) else { throw RegisterError.merchantNotFound(merchantID) }
@@ -68,7 +67,6 @@ extension AppDatabase {
         now: Date,
         audit: AuditContext? = nil
     ) throws -> Merchant {
-        defer { registerCache.invalidate() }
         let action =
             switch status {
             case .active: "merchants.reinstate"
