@@ -87,7 +87,7 @@ struct PagesTests {
         let shop = try curl("/shop/login", form: ["csrf": try csrf(), "key": key])
         #expect(shop.contains("扫码或输入数字码"))
         let valid = try curl("/shop/verify", form: ["csrf": try csrf(), "code": shortCode])
-        #expect(valid.contains("result valid") && valid.contains("请核对优待证") && valid.contains("张*三"))
+        #expect(valid.contains("result valid") && valid.contains("请核对优待证") && valid.contains("张*三") && valid.contains("老兵汽修"))
         _ = try browser.screenshot(try browser.saved(valid, name: "valid", base: server.baseURL), name: "shop-valid")
         let used = try curl("/shop/verify", form: ["csrf": try csrf(), "code": shortCode])
         #expect(used.contains("result invalid") && used.contains("数字码无效"))
