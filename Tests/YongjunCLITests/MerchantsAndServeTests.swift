@@ -99,3 +99,32 @@ struct MerchantsAndServeTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+@Suite("The README's demo data set", .timeLimit(.minutes(2)))
+struct DemoDataTests {
+    @Test("scripts/demo-data lays out the demo, and the sample code it prints verifies with the shop key it prints")
+    func demoData() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let script = CLI.packageRoot.appendingPathComponent("scripts/demo-data").path
+        let made = try runTool(["bash", script, CLI.binary, cli.dataDirectory])
+        #expect(made.status == 0, "\(made.output)")
+        #expect(made.output.contains("imported 20 card(s): 20 new"))
+        let env = try String(contentsOfFile: cli.dataDirectory + "/demo.env", encoding: .utf8)
+        let values = Dictionary(
+            uniqueKeysWithValues: env.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: "=", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }
+        )
+        let mode = try FileManager.default.attributesOfItem(atPath: cli.dataDirectory + "/demo.env")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let server = try ServerProcess(cli: cli)
+        defer { _ = server.stop() }
+        let answer = try await server.verify(try #require(values["CODE"]), key: try #require(values["KEY"]))
+        #expect(answer["valid"] as? Bool == true)
+        #expect(answer["holder"] as? String == "张*三")
+        #expect(values["ACTIVATION"]?.count == 14)
+        #expect(try cli.run("batches", "list").stdout.contains("open"))
+    }
+}
