@@ -35,18 +35,20 @@ struct AuthAndInputTests {
         defer { fixture.remove() }
         let code = try fixture.code()
         try await fixture.application().test(.live) { client in
-            try fixture.database.setMerchantStatus(id: fixture.merchantID, to: .suspended)
+            let database = fixture.database
+            _ = try database.changeMerchantStatus(id: fixture.merchantID, to: .suspended, reason: "装修", now: Date())
             let suspended = try await client.verify(code, key: fixture.apiKey.text)
             #expect(suspended.status == .forbidden)
             #expect(suspended.error == "merchant_suspended")
-            try fixture.database.setMerchantStatus(id: fixture.merchantID, to: .revoked)
-            #expect(try await client.verify(code, key: fixture.apiKey.text).error == "merchant_revoked")
-            try fixture.database.setMerchantStatus(id: fixture.merchantID, to: .active)
+            _ = try database.changeMerchantStatus(id: fixture.merchantID, to: .active, reason: nil, now: Date())
             var generator = SystemRandomNumberGenerator()
             let newKey = MerchantAPIKey.generate(using: &generator)
-            try fixture.database.replaceMerchantKey(merchantID: fixture.merchantID, with: newKey, now: Date())
+            try database.replaceMerchantKey(merchantID: fixture.merchantID, with: newKey, now: Date())
             #expect(try await client.verify(code, key: fixture.apiKey.text).error == "unknown_api_key")
             #expect(try await client.verify(code, key: newKey.text).valid == true)
+            _ = try database.changeMerchantStatus(id: fixture.merchantID, to: .revoked, reason: "拒绝持证人", now: Date())
+            #expect(try await client.verify(try fixture.code(), key: newKey.text).error == "merchant_revoked")
+            #expect(throws: RegisterError.self) { try database.changeMerchantStatus(id: fixture.merchantID, to: .active, reason: nil, now: Date()) }
         }
     }
 

@@ -157,7 +157,7 @@ struct HolderAPITests {
             let catering = try await client.send(.get, "/api/v1/merchants?industry=catering").json["array"] as? [[String: Any]] ?? []
             #expect(catering.compactMap { $0["name"] as? String } == ["拥军饭店"])
             #expect(try await client.send(.get, "/api/v1/merchants?industry=bank").status == .badRequest)
-            try fixture.database.setMerchantStatus(id: restaurant, to: .suspended)
+            _ = try fixture.database.changeMerchantStatus(id: restaurant, to: .suspended, reason: "停业整顿", now: Date())
             let after = try await client.send(.get, "/api/v1/merchants").json["array"] as? [[String: Any]] ?? []
             #expect(after.compactMap { $0["name"] as? String } == ["老兵汽修"])
         }

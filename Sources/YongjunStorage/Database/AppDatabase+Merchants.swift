@@ -91,16 +91,6 @@ extension AppDatabase {
         }
     }
 
-    /// Sets a merchant's status without the transition rules (tests and repairs).
-    public func setMerchantStatus(id: Int64, to status: Merchant.Status) throws {
-        defer { registerCache.invalidate() }
-        try dbWriter.write { db in
-            guard var merchant = try Merchant.fetchOne(db, key: id) else { throw RegisterError.merchantNotFound(id) }
-            merchant.status = status
-            try merchant.update(db)
-        }
-    }
-
     /// Shops, optionally only those with `status` or in `industry`, by id.
     public func merchants(status: Merchant.Status? = nil, industry: Industry? = nil) throws -> [Merchant] {
         try dbWriter.read { db in
