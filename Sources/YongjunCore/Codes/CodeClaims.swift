@@ -32,12 +32,37 @@ public struct CodeClaims: Codable, Sendable, Equatable {
     public var category: CardCategory? { CardCategory(rawValue: cat) }
     public var expiresAt: Date { Date(timeIntervalSince1970: TimeInterval(exp)) }
 
-    /// Checks the validity window at `now`, allowing `leeway` seconds of clock difference either way.
+    /// Earliest and latest instants a time claim may name (2000-01-01 and 2200-01-01 UTC): nothing we sign lies outside.
+    public static let earliestTime = 946_684_800
+    public static let latestTime = 7_258_118_400
+    /// The longest validity the server issues: a printed credential lasts until the card expires, ten years at most.
+    public static let longestLifetime = 3653 * 86_400
+
+    /// Why the times cannot be from our issuer (out of range, `nbf` after `exp` or before `iat`, too long a lifetime);
+    /// nil when consistent. Checked before any arithmetic on them, which therefore cannot overflow.
+    public func boundsRejection(leeway: Int) -> CodeRejection? {
+        let range = Self.earliestTime...Self.latestTime
+        guard range.contains(iat), range.contains(nbf), range.contains(exp) else { return .malformed }
+        guard nbf <= exp, nbf >= iat - leeway, exp - iat <= Self.longestLifetime else { return .malformed }
+        return nil
+    }
+
+    /// Checks the validity window at `now`, allowing `leeway` seconds of clock difference either way; a code
+    /// claiming to be issued later than `now` plus the leeway is not yet valid.
     public func timeRejection(now: Date, leeway: Int) -> CodeRejection? {
         let seconds = Int(now.timeIntervalSince1970.rounded(.down))
-        if seconds >= exp + leeway { return .expired }
-        if seconds < nbf - leeway { return .notYetValid }
+        if seconds >= exp.saturatingAdd(leeway) { return .expired }
+        if seconds < nbf.saturatingAdd(-leeway) || seconds < iat.saturatingAdd(-leeway) { return .notYetValid }
         return nil
+    }
+}
+
+extension Int {
+    /// `self + other`, pinned to `Int.min`/`Int.max` instead of trapping: claims come from outside.
+    public func saturatingAdd(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        guard overflow else { return sum }
+        return other > 0 ? .max : .min
     }
 }
 

@@ -7,12 +7,15 @@ import Foundation
 public struct CodeVerifier: Sendable {
     public let keyRing: KeyRing
     public let issuer: String
+    /// Seconds of clock difference allowed between `iat` and `nbf` (see `CodeClaims.boundsRejection`).
+    public let leeway: Int
     /// Codes longer than this are refused before any parsing.
     public static let maximumLength = 2048
 
-    public init(keyRing: KeyRing, issuer: String) {
+    public init(keyRing: KeyRing, issuer: String, leeway: Int = 30) {
         self.keyRing = keyRing
         self.issuer = issuer
+        self.leeway = leeway
     }
 
     private struct Header: Decodable {
@@ -37,7 +40,7 @@ public struct CodeVerifier: Sendable {
             return .failure(.badSignature)
         }
         guard let claims = try? JSONDecoder().decode(CodeClaims.self, from: Data(payloadBytes)),
-            claims.iss == issuer, claims.category != nil, claims.nbf <= claims.exp
+            claims.iss == issuer, claims.category != nil, claims.boundsRejection(leeway: leeway) == nil
         else { return .failure(.malformed) }
         return .success(Authenticated(kid: kid, claims: claims))
     }

@@ -34,11 +34,12 @@ struct CardsPrint: AsyncParsableCommand {
             let card = try database.cardForIssuing(number: cardNo, today: CalendarDate(chinaDayOf: now))
             guard let until = CalendarDate(iso: card.validUntil) else { throw CLIFailure(message: "card \(cardNo) has no valid-until date") }
             let expires = (until.daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
-            let lifetime = expires - Int(now.timeIntervalSince1970)
+            // Verifiers refuse lifetimes beyond `CodeClaims.longestLifetime`; the page shows the code's own end.
+            let lifetime = min(expires - Int(now.timeIntervalSince1970), CodeClaims.longestLifetime)
             let code = try CodeIssuer(key: key, issuer: "yongjun").issue(for: card.codeSubject, now: now, lifetime: lifetime, using: &generator)
             let qr = try QRCode(text: code.token, errorCorrection: .medium).svg(moduleSize: 3)
             pages.append(
-                PrintedCredential.page(holder: code.claims.name, category: card.category.label, cardNo: cardNo, validUntil: card.validUntil, qr: qr)
+                PrintedCredential.page(holder: code.claims.name, category: card.category.label, cardNo: cardNo, validUntil: lastDay(of: code), qr: qr)
             )
         }
         let html = PrintedCredential.document(pages)
@@ -70,4 +71,9 @@ enum PrintedCredential {
         </style></head><body>\(pages.joined())</body></html>
         """
     }
+}
+
+/// The China calendar day on which a printed code stops being accepted (its `exp` is the next midnight).
+private func lastDay(of code: IssuedCode) -> String {
+    CalendarDate(chinaDayOf: code.claims.expiresAt.addingTimeInterval(-1)).description
 }
