@@ -7,6 +7,8 @@ public struct CSVTable: Sendable {
     }
 
     public let rows: [Row]
+    /// No field of the bureau's files comes near this; a longer one is a wrong file or an attack, refused at once.
+    public static let maximumFieldLength = 4096
 
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public let line: Int
@@ -19,6 +21,7 @@ public struct CSVTable: Sendable {
         var rows: [Row] = []
         var fields: [String] = []
         var field = ""
+        var fieldLength = 0
         var line = 1
         var rowStart = 1
         var inQuotes = false
@@ -33,7 +36,16 @@ public struct CSVTable: Sendable {
             }
             fields = []
             field = ""
+            fieldLength = 0
             fieldWasQuoted = false
+        }
+
+        func append(_ scalar: Unicode.Scalar) throws(ParseError) {
+            fieldLength += 1
+            guard fieldLength <= Self.maximumFieldLength else {
+                throw ParseError(line: line, reason: "a field longer than \(Self.maximumFieldLength) characters; is this the right file?")
+            }
+            field.unicodeScalars.append(scalar)
         }
 
         var iterator = scalars.makeIterator()
@@ -44,14 +56,14 @@ public struct CSVTable: Sendable {
                 if scalar == "\"" {
                     let next = iterator.next()
                     if next == "\"" {
-                        field.unicodeScalars.append("\"")
+                        try append("\"")
                     } else {
                         inQuotes = false
                         pending = next
                     }
                 } else {
                     if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
+                    try append(scalar)
                 }
                 continue
             }
@@ -65,6 +77,7 @@ public struct CSVTable: Sendable {
             case ",":
                 fields.append(field)
                 field = ""
+                fieldLength = 0
                 fieldWasQuoted = false
             case "\r":
                 let next = iterator.next()
@@ -80,7 +93,7 @@ public struct CSVTable: Sendable {
                 if fieldWasQuoted {
                     throw ParseError(line: line, reason: "text after a closing quote; a quoted field must end at a comma or line end")
                 }
-                field.unicodeScalars.append(scalar)
+                try append(scalar)
             }
         }
         if inQuotes { throw ParseError(line: rowStart, reason: "a quoted field is never closed (missing \")") }
