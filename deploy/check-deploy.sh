@@ -71,6 +71,16 @@ if curl -s --cacert /etc/ssl/certs/ca-certificates.crt $RESOLVE "https://yongjun
 fi
 echo "PASS: HTTPS verification through nginx with the dev CA: $ANSWER"
 
+# 4b. Page cookies through nginx are Secure (nginx terminates TLS and says so; yongjun trusts it as trusted_proxy),
+# while plain HTTP straight to yongjun gets no Secure flag.
+curl -sS -o /dev/null --cacert "$WORK/tls/ca.crt" $RESOLVE -D "$WORK/page-headers" "https://yongjun.local:$HTTPS_PORT/card"
+grep -i '^set-cookie: yj_csrf=' "$WORK/page-headers" | grep -qi '; *secure' || { cat "$WORK/page-headers"; echo "FAIL: page cookie through nginx is not Secure"; exit 1; }
+curl -sS -o /dev/null -D "$WORK/direct-headers" "http://127.0.0.1:$APP_PORT/card"
+if grep -i '^set-cookie: yj_csrf=' "$WORK/direct-headers" | grep -qi '; *secure'; then
+  echo "FAIL: a page cookie over plain HTTP was marked Secure"; exit 1
+fi
+echo "PASS: page cookies are Secure behind nginx and not over plain HTTP"
+
 # 5. The systemd unit, pointed at this binary.
 if command -v systemd-analyze >/dev/null; then
   sed -e "s#/usr/local/bin/yongjun#$BIN#" -e "s#^User=yongjun#User=root#" -e "s#^Group=yongjun#Group=root#" \

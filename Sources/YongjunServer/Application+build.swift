@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Mustache
+import NIOCore
 import YongjunCore
 import YongjunStorage
 
@@ -13,16 +14,20 @@ public struct ServerDependencies: Sendable {
     public var keys: KeyRingProvider
     public var metrics: ServerMetrics
     public var now: @Sendable () -> Date
+    /// Shared by the main and the admin listener: `/readyz` on either tells whether the main one serves.
+    public var readiness: ServerReadiness
 
     public init(
         database: AppDatabase,
         keys: KeyRingProvider,
         metrics: ServerMetrics = ServerMetrics(),
+        readiness: ServerReadiness = ServerReadiness(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.database = database
         self.keys = keys
         self.metrics = metrics
+        self.readiness = readiness
         self.now = now
     }
 }
@@ -46,28 +51,49 @@ public func buildApplication(
         metrics: metrics,
         now: dependencies.now
     )
+    let pinHashes = PINHashPool(threads: settings.pinHashThreads, queueLimit: settings.pinHashQueue)
+    let readiness = dependencies.readiness
     var app = Application(
-        router: buildRouter(service: service, dependencies: dependencies, settings: settings),
-        server: try serverBuilder(settings),
+        router: buildRouter(service: service, pinHashes: pinHashes, dependencies: dependencies, settings: settings),
+        server: try serverBuilder(settings, connections: metrics.connections),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-        services: [log],
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+        services: [log, pinHashes],
+        onServerRunning: { channel in
+            readiness.set(true)
+            await onServerRunning(channel.localAddress?.port ?? settings.port)
+        },
         logger: logger
     )
     app.beforeServerStarts {
-        try await service.restoreLedger()
+        try await service.restoreMemory()
     }
     return app
 }
 
-/// HTTP/1.1, wrapped in TLS when a certificate and key are configured.
-func serverBuilder(_ settings: ServerSettings) throws -> HTTPServerBuilder {
-    guard let certificate = settings.tlsCertificate, let key = settings.tlsKey else { return .http1() }
-    let configuration = TLSConfiguration.makeServerConfiguration(
+/// HTTP/1.1, wrapped in TLS when a certificate and key are configured, behind the connection limits.
+func serverBuilder(_ settings: ServerSettings, connections: OpenConnections) throws -> HTTPServerBuilder {
+    let limits = ConnectionLimits(
+        readTimeout: .seconds(Int64(settings.readTimeout)),
+        idleTimeout: .seconds(Int64(settings.idleTimeout)),
+        maxConnections: settings.maxConnections
+    )
+    let http = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestEndMarker()], idleTimeout: limits.idleTimeout)
+    guard let certificate = settings.tlsCertificate, let key = settings.tlsKey else {
+        return HTTPServerBuilder { responder in
+            GuardedChannel(base: HTTP1Channel(responder: responder, configuration: http), limits: limits, open: connections)
+        }
+    }
+    let tls = TLSConfiguration.makeServerConfiguration(
         certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
         privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
     )
-    return try .tls(.http1(), tlsConfiguration: configuration)
+    return HTTPServerBuilder { responder in
+        GuardedChannel(
+            base: try TLSChannel(HTTP1Channel(responder: responder, configuration: http), tlsConfiguration: tls),
+            limits: limits,
+            open: connections
+        )
+    }
 }
 
 /// Templates are compiled into the binary and parsed once.
@@ -80,10 +106,15 @@ let pageLibrary: MustacheLibrary = {
 }()
 
 /// The routes; tests call this too.
-func buildRouter(service: VerificationService, dependencies: ServerDependencies, settings: ServerSettings) -> Router<AppRequestContext> {
+func buildRouter(
+    service: VerificationService,
+    pinHashes: PINHashPool,
+    dependencies: ServerDependencies,
+    settings: ServerSettings
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: dependencies.metrics))
-    HealthController(database: dependencies.database, keys: dependencies.keys).add(to: router)
+    HealthController(database: dependencies.database, keys: dependencies.keys, readiness: dependencies.readiness).add(to: router)
     router.addRoutes(WellKnownController(keys: dependencies.keys).endpoints, atPath: "/.well-known")
     let verifications = router.group("/api/v1/verifications")
     if settings.rateLimit > 0 {
@@ -92,14 +123,20 @@ func buildRouter(service: VerificationService, dependencies: ServerDependencies,
         )
     }
     verifications.addRoutes(VerificationController(service: service, maximumBodySize: settings.maximumBodySize).endpoints)
+    let database = dependencies.database
     let issuing = CodeIssuing(keys: dependencies.keys, verification: service, settings: settings)
-    let holder = HolderController(database: dependencies.database, codes: issuing, settings: settings)
-    holder.add(to: router)
-    DirectoryController(database: dependencies.database).add(to: router)
-    let renderer = PageRenderer(library: pageLibrary, secureCookies: settings.tlsEnabled)
-    CardPages(database: dependencies.database, codes: issuing, holder: holder, renderer: renderer).add(to: router)
-    ShopPages(database: dependencies.database, service: service, renderer: renderer).add(to: router)
-    PublicPages(database: dependencies.database, renderer: renderer, trustedProxies: Set(settings.trustedProxies)).add(to: router)
+    let cookies = CookiePolicy(tlsEnabled: settings.tlsEnabled, trustedProxies: Set(settings.trustedProxies))
+    let forms = FormRateLimit(perMinute: settings.formRateLimit, trustedProxies: Set(settings.trustedProxies))
+    let signIn = HolderSignIn(database: database, pool: pinHashes, rounds: settings.pinHashRounds, sessionLifetime: settings.holderSessionLifetime)
+    HolderController(database: database, codes: issuing, signIn: signIn, cookies: cookies, sessionLifetime: settings.holderSessionLifetime)
+        .add(to: router, limiter: forms.middleware)
+    DirectoryController(database: database).add(to: router)
+    ShopDevicesController(database: database).add(to: router)
+    let renderer = PageRenderer(library: pageLibrary, cookies: cookies)
+    CardPages(database: database, codes: issuing, signIn: signIn, renderer: renderer, limiter: forms, sessionLifetime: settings.holderSessionLifetime)
+        .add(to: router)
+    ShopPages(database: database, service: service, renderer: renderer, limiter: forms).add(to: router)
+    PublicPages(database: database, renderer: renderer, trustedProxies: Set(settings.trustedProxies)).add(to: router)
     return router
 }
 
@@ -111,7 +148,7 @@ public func buildAdminApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
-    HealthController(database: dependencies.database, keys: dependencies.keys).add(to: router)
+    HealthController(database: dependencies.database, keys: dependencies.keys, readiness: dependencies.readiness).add(to: router)
     let metrics = dependencies.metrics
     let token = settings.metricsToken
     router.get("/metrics") { request, _ -> Response in

@@ -31,6 +31,25 @@ public struct ServerSettings: Sendable {
     /// When set, `/metrics` requires `Authorization: Bearer <token>`.
     public var metricsToken: String?
 
+    /// Unknown 9-digit codes one shop may send in ten minutes, and all shops together.
+    public var shortCodeGuessLimit = 10
+    public var shortCodeGlobalGuessLimit = 200
+
+    /// Seconds a client has to send a whole request (head and body) once it started; slow senders are cut off.
+    public var readTimeout = 10
+    /// Seconds an idle keep-alive connection stays open.
+    public var idleTimeout = 60
+    /// Open connections at most; more are answered 503 and closed at once.
+    public var maxConnections = 4096
+    /// Seconds SIGTERM waits for requests in flight before cutting them off.
+    public var drainTimeout = 10
+
+    /// Sign-in and form posts a minute from one client address (holder API, /card, /shop, /apply).
+    public var formRateLimit = 30
+    /// PIN hashes computed at once, and sign-ins allowed to wait for one; beyond that the answer is 503 at once.
+    public var pinHashThreads = 1
+    public var pinHashQueue = 64
+
     /// PBKDF2 rounds for holder PINs (tests lower it; production keeps the default).
     public var pinHashRounds = 120_000
     /// Seconds a holder stays signed in.

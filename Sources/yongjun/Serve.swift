@@ -15,7 +15,9 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Settings come from flags, then YONGJUN_* environment variables, then the config file (--config or
             YONGJUN_CONFIG), then defaults; `yongjun config show` prints the result. SIGTERM or SIGINT stops
-            accepting, finishes requests in flight, commits their records, and exits 0.
+            accepting, finishes requests in flight (for at most drain_timeout seconds, then cuts them off and says
+            how many), commits their records, and exits. A port that cannot be bound stops start-up with exit 1
+            and names the setting.
 
             Example: yongjun --data-dir /var/lib/yongjun serve --host 0.0.0.0 --port 8080 --config /etc/yongjun/yongjun.conf
             """
@@ -29,30 +31,34 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "yongjun")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let directory = DataDirectory(path: settings.dataDirectory)
+        // Keys first: a data directory without them is refused before anything is created in it.
+        let keys = try KeyRingProvider(store: KeyStore(directory: directory), issuer: settings.issuer, now: Date())
         let database = try AppDatabase.open(in: directory)
         guard let lock = ServeLock.acquire(directory) else {
             throw CLIFailure(message: "another yongjun server is already running on \(directory.path)")
         }
         defer { lock.release() }
-        let keys = try KeyRingProvider(store: KeyStore(directory: directory), issuer: settings.issuer, now: Date())
+        raiseOpenFileLimit()
         let dependencies = ServerDependencies(database: database, keys: keys)
         let scheme = settings.tlsEnabled ? "https" : "http"
         let app = try buildApplication(settings: settings, dependencies: dependencies, logger: logger) { port in
             announce("yongjun: serving on \(scheme)://\(settings.host):\(port) (data: \(settings.dataDirectory))")
         }
-        var services: [any Service] = [app]
-        if settings.adminPort != nil {
-            services.insert(
-                buildAdminApplication(settings: settings, dependencies: dependencies, logger: logger) { port in
-                    announce("yongjun: admin (metrics, health) on http://\(settings.adminHost):\(port)")
-                },
-                at: 0
-            )
+        var services: [any Service] = [
+            DrainReporter(metrics: dependencies.metrics, drainTimeout: settings.drainTimeout, logger: logger),
+            Listener(app, setting: "port", host: settings.host, port: settings.port, readiness: dependencies.readiness),
+        ]
+        if let adminPort = settings.adminPort {
+            let admin = buildAdminApplication(settings: settings, dependencies: dependencies, logger: logger) { port in
+                announce("yongjun: admin (metrics, health) on http://\(settings.adminHost):\(port)")
+            }
+            services.insert(Listener(admin, setting: "admin_port", host: settings.adminHost, port: adminPort, readiness: nil), at: 1)
         }
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(settings.drainTimeout)
+        // Only reached if something ignores cancellation; better a crash with a report than a process that never stops.
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 
@@ -74,13 +80,25 @@ struct ServerFlags: ParsableArguments {
     @Option(help: "Verification requests per second per client address; 0 = off (default 100).") var rateLimit: String?
     @Option(help: "Address of the admin listener (default 127.0.0.1).") var adminHost: String?
     @Option(help: "Port of the admin listener; off = none, 0 picks one (default 9090).") var adminPort: String?
+    @Option(help: "Sign-in and form posts per minute per client address; 0 = off (default 30).") var formRateLimit: String?
+    @Option(help: "Unknown 9-digit codes one shop may send in 10 minutes (default 10).") var shortCodeGuessLimit: String?
+    @Option(help: "Unknown 9-digit codes all shops together may send in 10 minutes (default 200).") var shortCodeGlobalGuessLimit: String?
+    @Option(help: "Seconds a client has to send a whole request once started (default 10).") var readTimeout: String?
+    @Option(help: "Seconds an idle keep-alive connection stays open (default 60).") var idleTimeout: String?
+    @Option(help: "Open connections at most; more get 503 at once (default 4096).") var maxConnections: String?
+    @Option(help: "Seconds SIGTERM waits for requests in flight (default 10).") var drainTimeout: String?
+    @Option(help: "PIN hashes computed at once (default 1).") var pinHashThreads: String?
+    @Option(help: "Sign-ins that may wait for a PIN hash; more get 503 (default 64).") var pinHashQueue: String?
 
     func resolve(global: GlobalOptions) throws -> (ServerSettings, [SettingsLoader.Resolved]) {
         var flags: [String: String] = [:]
         let pairs: [(String, String?)] = [
             ("host", host), ("port", port), ("code_lifetime", codeLifetime), ("log_level", logLevel), ("tls_certificate", tlsCertificate),
             ("tls_key", tlsKey), ("trusted_proxy", trustedProxy), ("rate_limit", rateLimit), ("admin_host", adminHost),
-            ("admin_port", adminPort), ("data_dir", global.dataDir),
+            ("admin_port", adminPort), ("data_dir", global.dataDir), ("form_rate_limit", formRateLimit),
+            ("short_code_guess_limit", shortCodeGuessLimit), ("short_code_global_guess_limit", shortCodeGlobalGuessLimit),
+            ("read_timeout", readTimeout), ("idle_timeout", idleTimeout), ("max_connections", maxConnections),
+            ("drain_timeout", drainTimeout), ("pin_hash_threads", pinHashThreads), ("pin_hash_queue", pinHashQueue),
         ]
         for case let (key, value?) in pairs { flags[key] = value }
         let environment = ProcessInfo.processInfo.environment

@@ -113,7 +113,7 @@ final class ServerProcess: @unchecked Sendable {
 
     init(cli: CLI, extraArguments: [String] = []) throws {
         logPath = cli.workDirectory + "/server-\(UUID().uuidString).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["--data-dir", cli.dataDirectory, "serve", "--port", "0", "--admin-port", "0"] + extraArguments
         let log = FileHandle(forWritingAtPath: logPath)!

@@ -160,10 +160,11 @@ struct VerificationLogTests {
             let answers = try await withThrowingTaskGroup(of: Int.self) { submissions in
                 for index in 0..<200 {
                     submissions.addTask {
-                        try await log.submit { snapshot in
-                            let nobody = try snapshot.merchantCredential(apiKeyID: "none")
+                        try await log.submit { transaction in
+                            let nobody = try transaction.merchantCredential(apiKeyID: "none")
                             #expect(nobody == nil)
-                            return (index, self.entry(String(format: "%05d", index), merchant: merchant.id!))
+                            #expect(try transaction.record(self.entry(String(format: "%05d", index), merchant: merchant.id!)))
+                            return index
                         }
                     }
                 }
@@ -174,7 +175,7 @@ struct VerificationLogTests {
             await group.triggerGracefulShutdown()
             try await tasks.next()
             await #expect(throws: VerificationLogError.self) {
-                try await log.submit { _ in (0, nil) }
+                try await log.submit { _ in 0 }
             }
         }
     }

@@ -40,6 +40,20 @@ struct SettingDefinition: Sendable {
             read: { $0.trustedProxies.joined(separator: ",") }
         ),
         number("rate_limit", "verification requests per second per client address (0 = off)", \.rateLimit, 0...1_000_000),
+        number("form_rate_limit", "sign-in and form posts per minute per client address (0 = off)", \.formRateLimit, 0...1_000_000),
+        number("short_code_guess_limit", "unknown 9-digit codes one shop may send in 10 minutes", \.shortCodeGuessLimit, 1...10_000),
+        number(
+            "short_code_global_guess_limit",
+            "unknown 9-digit codes all shops together may send in 10 minutes",
+            \.shortCodeGlobalGuessLimit,
+            1...1_000_000
+        ),
+        number("read_timeout", "seconds a client has to send a whole request once started", \.readTimeout, 1...3600),
+        number("idle_timeout", "seconds an idle keep-alive connection stays open", \.idleTimeout, 1...86_400),
+        number("max_connections", "open connections at most; more are refused with 503", \.maxConnections, 1...1_000_000),
+        number("drain_timeout", "seconds SIGTERM waits for requests in flight", \.drainTimeout, 0...3600),
+        number("pin_hash_threads", "PIN hashes computed at once (a thread each)", \.pinHashThreads, 1...64),
+        number("pin_hash_queue", "sign-ins that may wait for a PIN hash; more get 503 at once", \.pinHashQueue, 0...100_000),
         text("admin_host", "address of the admin listener (metrics, health)", \.adminHost),
         SettingDefinition(
             key: "admin_port",

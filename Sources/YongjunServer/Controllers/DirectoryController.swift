@@ -30,7 +30,7 @@ struct DirectoryController {
             }
             industry = parsed
         }
-        let shops = try database.merchants(status: .active, industry: industry).map {
+        let shops = try await database.merchants(status: .active, industry: industry).map {
             Shop(
                 id: $0.id ?? 0,
                 name: $0.name,

@@ -28,7 +28,7 @@ struct VerificationController {
             throw APIError.badRequest("nonce 长度须为 1–128 个字符")
         }
         do {
-            let answer = try await service.verify(code: body.code, nonce: body.nonce, apiKey: apiKey)
+            let answer = try await service.verify(code: body.code, nonce: body.nonce, credential: .apiKey(apiKey))
             context.trace.merchantID.store(answer.merchantID, ordering: .relaxed)
             return Response(
                 status: .ok,
@@ -36,11 +36,7 @@ struct VerificationController {
                 body: .init(byteBuffer: ByteBuffer(string: answer.body))
             )
         } catch {
-            switch error {
-            case .refused(let refusal): throw APIError(refusal)
-            case .unavailable:
-                throw APIError(status: .serviceUnavailable, code: "unavailable", message: "核验记录暂时无法保存，请稍后重试（本次未核验）")
-            }
+            throw APIError(error)
         }
     }
 

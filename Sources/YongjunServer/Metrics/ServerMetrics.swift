@@ -6,6 +6,12 @@ import YongjunCore
 /// verifications by result and reason, and the verification log's commit latency and group size.
 public final class ServerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
+    /// Open HTTP connections on the main listener and how many were refused for being over `max_connections`.
+    let connections = OpenConnections()
+    let inFlight = Atomic<Int>(0)
+
+    /// Requests being handled right now (shutdown reports the ones it had to cut off).
+    public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
     private let verifications: [String: Counter]
     private let commitLatency: DurationHistogram
     private let groupSize: ValueHistogram
@@ -18,12 +24,12 @@ public final class ServerMetrics: Sendable {
     public init() {
         var verifications: [String: Counter] = [:]
         verifications["valid"] = registry.makeCounter(
-            descriptor: .init(metricName: "yongjun_verifications_total", helpText: "Verifications answered, by result and reason"),
+            descriptor: .init(metricName: "yongjun_verifications_total", unitName: "", helpText: "Verifications answered, by result and reason"),
             labels: [("result", "valid"), ("reason", "")]
         )
         for reason in VerificationReason.allCases {
             verifications[reason.rawValue] = registry.makeCounter(
-                descriptor: .init(metricName: "yongjun_verifications_total", helpText: "Verifications answered, by result and reason"),
+                descriptor: .init(metricName: "yongjun_verifications_total", unitName: "", helpText: "Verifications answered, by result and reason"),
                 labels: [("result", "invalid"), ("reason", reason.rawValue)]
             )
         }
@@ -31,12 +37,13 @@ public final class ServerMetrics: Sendable {
         commitLatency = registry.makeDurationHistogram(
             descriptor: .init(
                 metricName: "yongjun_db_commit_duration_seconds",
+                unitName: "",
                 helpText: "Time to commit one group of verification records, fsync included"
             ),
             buckets: Self.latencyBuckets
         )
         groupSize = registry.makeValueHistogram(
-            descriptor: .init(metricName: "yongjun_db_commit_group_size", helpText: "Verification records per group commit"),
+            descriptor: .init(metricName: "yongjun_db_commit_group_size", unitName: "", helpText: "Verification records per group commit"),
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
         )
     }
@@ -67,7 +74,7 @@ public final class ServerMetrics: Sendable {
                 collectors.counters[key]
                 ?? {
                     let made = registry.makeCounter(
-                        descriptor: .init(metricName: "yongjun_http_requests_total", helpText: "HTTP requests by route and status"),
+                        descriptor: .init(metricName: "yongjun_http_requests_total", unitName: "", helpText: "HTTP requests by route and status"),
                         labels: [("method", method), ("route", route), ("status", String(status))]
                     )
                     collectors.counters[key] = made
@@ -77,7 +84,11 @@ public final class ServerMetrics: Sendable {
                 collectors.histograms[routeKey]
                 ?? {
                     let made = registry.makeDurationHistogram(
-                        descriptor: .init(metricName: "yongjun_http_request_duration_seconds", helpText: "HTTP request latency by route"),
+                        descriptor: .init(
+                            metricName: "yongjun_http_request_duration_seconds",
+                            unitName: "",
+                            helpText: "HTTP request latency by route"
+                        ),
                         labels: [("method", method), ("route", route)],
                         buckets: Self.latencyBuckets
                     )
@@ -104,5 +115,14 @@ public final class ServerMetrics: Sendable {
     /// The text exposition format.
     public func render() -> String {
         registry.emitToString()
+            + """
+            # HELP yongjun_http_connections_open Open connections on the main listener
+            # TYPE yongjun_http_connections_open gauge
+            yongjun_http_connections_open \(connections.count.load(ordering: .relaxed))
+            # HELP yongjun_http_connections_refused_total Connections refused for being over max_connections
+            # TYPE yongjun_http_connections_refused_total counter
+            yongjun_http_connections_refused_total \(connections.refused.load(ordering: .relaxed))
+
+            """
     }
 }

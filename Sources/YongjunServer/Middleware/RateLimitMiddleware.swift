@@ -14,7 +14,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let client = ClientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor], trusted: trustedProxies)
         guard limiter.allow(client, now: ContinuousClock.now) else {
-            throw APIError(status: .tooManyRequests, code: "rate_limited", message: "请求过于频繁，请稍后再试")
+            throw APIError(status: .tooManyRequests, code: "rate_limited", message: "请求过于频繁，请稍后再试", retryAfter: limiter.retryAfter)
         }
         return try await next(request, context)
     }
@@ -39,6 +39,8 @@ final class RateLimiter: Sendable {
 
     private let rate: Double
     private let burst: Double
+    /// Seconds until one more request is allowed after the bucket ran dry.
+    var retryAfter: Int { max(1, Int((1 / rate).rounded(.up))) }
     private let buckets = Mutex<[String: Bucket]>([:])
 
     init(perSecond rate: Int) {

@@ -10,6 +10,8 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
+        metrics.inFlight.wrappingAdd(1, ordering: .relaxed)
+        defer { metrics.inFlight.wrappingSubtract(1, ordering: .relaxed) }
         let status: Int
         do {
             let response = try await next(request, context)

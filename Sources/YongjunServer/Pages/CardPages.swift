@@ -8,8 +8,10 @@ struct CardPages {
     typealias Context = AppRequestContext
     let database: AppDatabase
     let codes: CodeIssuing
-    let holder: HolderController
+    let signIn: HolderSignIn
     let renderer: PageRenderer
+    let limiter: FormRateLimit
+    let sessionLifetime: Int
 
     func add(to router: Router<Context>) {
         router.get("/card", use: show)
@@ -20,7 +22,7 @@ struct CardPages {
     }
 
     @Sendable func show(request: Request, context: Context) async throws -> Response {
-        let csrf = renderer.csrfToken(request)
+        let csrf = renderer.csrfToken(request, context)
         guard let token = request.cookies[HolderController.cookieName]?.value,
             let card = try await database.holderSessionCard(token: token, now: Date())
         else {
@@ -45,69 +47,65 @@ struct CardPages {
         let form = try await readForm(request)
         try renderer.checkCSRF(request, form: form)
         let cardNo = form["cardNo"] ?? ""
-        return try await formResult(request, template: "card-login", cardNo: cardNo) {
-            let hasher = PINHasher(rounds: holder.settings.pinHashRounds)
-            let pin = form["pin"] ?? ""
-            return try database.authenticateHolder(
-                cardNo: cardNo.trimmingCharacters(in: .whitespaces),
-                now: Date(),
-                activating: false,
-                check: { _, pinHash in pinHash.map { hasher.verify(pin, against: $0) } ?? false }
-            )
+        return await formResult(request, context, form: form, template: "card-login") {
+            try await signIn.signIn(cardNo: cardNo, pin: form["pin"] ?? "")
         }
     }
 
     @Sendable func activationForm(request: Request, context: Context) async throws -> Response {
-        let csrf = renderer.csrfToken(request)
+        let csrf = renderer.csrfToken(request, context)
         return renderer.withCSRF(renderer.page(title: "激活", template: "card-activate", data: ["csrf": csrf.token]), csrf)
     }
 
     @Sendable func activate(request: Request, context: Context) async throws -> Response {
         let form = try await readForm(request)
         try renderer.checkCSRF(request, form: form)
-        let cardNo = form["cardNo"] ?? ""
         let pin = form["pin"] ?? ""
-        if let problem = PINRule.problem(with: pin) ?? (pin == form["pin2"] ? nil : "两次输入的 PIN 不一致") {
-            return renderer.page(title: "激活", template: "card-activate", data: ["csrf": form["csrf"] ?? "", "error": problem, "cardNo": cardNo])
-        }
-        return try await formResult(request, template: "card-activate", cardNo: cardNo) {
-            try holder.activateHolder(cardNo: cardNo, activationCode: form["activationCode"] ?? "", pin: pin)
+        return await formResult(request, context, form: form, template: "card-activate") {
+            if let problem = PINRule.problem(with: pin) ?? (pin == form["pin2"] ? nil : "两次输入的 PIN 不一致") {
+                throw APIError(status: .badRequest, code: "weak_pin", message: problem)
+            }
+            return try await signIn.activate(cardNo: form["cardNo"] ?? "", activationCode: form["activationCode"] ?? "", pin: pin)
         }
     }
 
     @Sendable func logout(request: Request, context: Context) async throws -> Response {
         let form = try await readForm(request)
         try renderer.checkCSRF(request, form: form)
-        if let token = request.cookies[HolderController.cookieName]?.value { try database.endHolderSession(token: token) }
+        if let token = request.cookies[HolderController.cookieName]?.value { try await database.endHolderSession(token: token) }
         var response = PageRenderer.redirect("/card")
-        response.setCookie(renderer.cookie(HolderController.cookieName, "", maxAge: 0))
+        response.setCookie(renderer.cookies.cookie(HolderController.cookieName, "", maxAge: 0, for: request, context))
         return response
     }
 
-    /// Runs a sign-in; on success sets the session and goes to /card, else shows the form again with the reason.
-    private func formResult(_ request: Request, template: String, cardNo: String, _ body: () throws -> Card) async throws -> Response {
-        let title = template == "card-login" ? "我的优待码" : "激活"
+    /// Runs a sign-in; on success sets the session and goes to /card. Any failure shows the form again with a Chinese
+    /// message and a 4xx (or 503) status: `HolderSignIn` already turned domain errors into `APIError`s.
+    private func formResult(
+        _ request: Request,
+        _ context: Context,
+        form: [String: String],
+        template: String,
+        _ body: () async throws -> Card
+    ) async -> Response {
         do {
-            let card = try body()
-            var generator = SystemRandomNumberGenerator()
-            let token = HolderSecret.sessionToken(using: &generator)
-            try database.createHolderSession(
-                cardID: card.id,
-                token: token,
-                now: Date(),
-                lifetime: TimeInterval(holder.settings.holderSessionLifetime)
-            )
+            guard limiter.allow(request, context) else {
+                throw APIError(status: .tooManyRequests, code: "rate_limited", message: "提交过于频繁，请一分钟后再试", retryAfter: 60)
+            }
+            let card = try await body()
+            let token = try await signIn.startSession(for: card)
             var response = PageRenderer.redirect("/card")
-            response.setCookie(renderer.cookie(HolderController.cookieName, token, maxAge: holder.settings.holderSessionLifetime))
+            response.setCookie(renderer.cookies.cookie(HolderController.cookieName, token, maxAge: sessionLifetime, for: request, context))
             return response
-        } catch let error as APIError {
-            let csrf = request.cookies[PageRenderer.csrfCookie]?.value ?? ""
-            return renderer.page(
-                title: title,
+        } catch {
+            let answer = error as? APIError ?? APIError(status: .serviceUnavailable, code: "unavailable", message: "暂时无法登录，请稍后再试")
+            var response = renderer.page(
+                title: template == "card-login" ? "我的优待码" : "激活",
                 template: template,
-                data: ["csrf": csrf, "error": error.message, "cardNo": cardNo],
-                status: error.status
+                data: ["csrf": form["csrf"] ?? "", "error": answer.message, "cardNo": form["cardNo"] ?? ""],
+                status: answer.status
             )
+            if let seconds = answer.retryAfter { response.headers[.retryAfter] = String(seconds) }
+            return response
         }
     }
 }

@@ -6,7 +6,7 @@ import YongjunCore
 /// Renders a page template inside the layout, and handles the double-submit CSRF cookie every form carries.
 struct PageRenderer: Sendable {
     let library: MustacheLibrary
-    let secureCookies: Bool
+    let cookies: CookiePolicy
     static let csrfCookie = "yj_csrf"
 
     func page(title: String, template: String, data: [String: Any] = [:], refresh: Int? = nil, status: HTTPResponse.Status = .ok) -> Response {
@@ -21,17 +21,27 @@ struct PageRenderer: Sendable {
         )
     }
 
-    /// The request's CSRF token, or a new one that `withCSRF` will set as a cookie.
-    func csrfToken(_ request: Request) -> (token: String, isNew: Bool) {
-        if let existing = request.cookies[Self.csrfCookie]?.value, existing.count == 43 { return (existing, false) }
-        var generator = SystemRandomNumberGenerator()
-        return (HolderSecret.sessionToken(using: &generator), true)
+    /// A form's CSRF token: the request's, or a new one that `withCSRF` sets as a cookie.
+    struct CSRFToken {
+        let token: String
+        let isNew: Bool
+        let secure: Bool
     }
 
-    func withCSRF(_ response: Response, _ csrf: (token: String, isNew: Bool)) -> Response {
+    /// The request's CSRF token, or a new one that `withCSRF` will set as a cookie.
+    func csrfToken(_ request: Request, _ context: AppRequestContext) -> CSRFToken {
+        let secure = cookies.isSecure(request, context)
+        if let existing = request.cookies[Self.csrfCookie]?.value, existing.count == 43 {
+            return CSRFToken(token: existing, isNew: false, secure: secure)
+        }
+        var generator = SystemRandomNumberGenerator()
+        return CSRFToken(token: HolderSecret.sessionToken(using: &generator), isNew: true, secure: secure)
+    }
+
+    func withCSRF(_ response: Response, _ csrf: CSRFToken) -> Response {
         guard csrf.isNew else { return response }
         var response = response
-        response.setCookie(cookie(Self.csrfCookie, csrf.token, maxAge: 86_400))
+        response.setCookie(cookies.cookie(Self.csrfCookie, csrf.token, maxAge: 86_400, secure: csrf.secure))
         return response
     }
 
@@ -40,10 +50,6 @@ struct PageRenderer: Sendable {
         guard let cookie = request.cookies[Self.csrfCookie]?.value, let field = form["csrf"],
             ConstantTime.equal(Array(cookie.utf8), Array(field.utf8))
         else { throw PageError(status: .forbidden, message: "页面已过期，请返回刷新后重试", back: request.uri.path) }
-    }
-
-    func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
     }
 
     static func redirect(_ location: String) -> Response {

@@ -30,7 +30,7 @@ struct PublicPages {
 
     @Sendable func shops(request: Request, context: Context) async throws -> Response {
         let industry = request.uri.queryParameters.get("industry").flatMap(Industry.init(codeOrLabel:))
-        let shops = try database.merchants(status: .active, industry: industry).map { merchant -> [String: Any] in
+        let shops = try await database.merchants(status: .active, industry: industry).map { merchant -> [String: Any] in
             [
                 "name": merchant.name, "industryLabel": merchant.industry.label, "address": merchant.address ?? "", "benefit": merchant.benefit ?? "",
                 "batch": merchant.batchNumber.map(String.init) ?? "—",
@@ -43,7 +43,7 @@ struct PublicPages {
     }
 
     @Sendable func applyForm(request: Request, context: Context) async throws -> Response {
-        let csrf = renderer.csrfToken(request)
+        let csrf = renderer.csrfToken(request, context)
         return renderer.withCSRF(renderer.page(title: "商户入驻申请", template: "apply", data: formData(csrf: csrf.token, values: [:])), csrf)
     }
 

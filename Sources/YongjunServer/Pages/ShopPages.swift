@@ -4,14 +4,17 @@ import Synchronization
 import YongjunCore
 import YongjunStorage
 
-/// `/shop`: the cashier's page. The shop signs in with its key once per device (kept in a cookie); then one big
-/// input takes a scanner's keystrokes or typed digits, and the answer fills the screen green or red.
+/// `/shop`: the cashier's page. The shop signs a device in with its key once; the device then holds only a session
+/// of its own (the shop can list and revoke it, and a new key ends it), never the key. One big input takes a
+/// scanner's keystrokes or typed digits, and the answer fills the screen green or red.
 struct ShopPages {
     typealias Context = AppRequestContext
     let database: AppDatabase
     let service: VerificationService
     let renderer: PageRenderer
+    let limiter: FormRateLimit
     static let cookieName = "yj_shop"
+    static let deviceLifetime = 365 * 86_400
 
     func add(to router: Router<Context>) {
         router.get("/shop", use: show)
@@ -20,7 +23,7 @@ struct ShopPages {
     }
 
     @Sendable func show(request: Request, context: Context) async throws -> Response {
-        let csrf = renderer.csrfToken(request)
+        let csrf = renderer.csrfToken(request, context)
         guard let merchant = try await signedIn(request) else {
             return renderer.withCSRF(renderer.page(title: "收银台核验", template: "shop-login", data: ["csrf": csrf.token]), csrf)
         }
@@ -30,37 +33,34 @@ struct ShopPages {
     @Sendable func login(request: Request, context: Context) async throws -> Response {
         let form = try await readForm(request)
         try renderer.checkCSRF(request, form: form)
+        func again(_ message: String, _ status: HTTPResponse.Status) -> Response {
+            renderer.page(title: "收银台核验", template: "shop-login", data: ["csrf": form["csrf"] ?? "", "error": message], status: status)
+        }
+        guard limiter.allow(request, context) else { return again("提交过于频繁，请一分钟后再试", .tooManyRequests) }
         let text = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let key = MerchantAPIKey(parsing: text), let merchant = try await database.merchant(presenting: key) else {
-            return renderer.page(
-                title: "收银台核验",
-                template: "shop-login",
-                data: ["csrf": form["csrf"] ?? "", "error": "密钥不正确，请核对后重新输入"],
-                status: .unauthorized
-            )
+        guard let key = MerchantAPIKey(parsing: text), let merchant = try await database.merchant(presenting: key), let merchantID = merchant.id
+        else {
+            return again("密钥不正确，请核对后重新输入", .unauthorized)
         }
-        guard merchant.status == .active else {
-            return renderer.page(
-                title: "收银台核验",
-                template: "shop-login",
-                data: ["csrf": form["csrf"] ?? "", "error": "非合作商户：该商户已暂停或取消合作"],
-                status: .forbidden
-            )
-        }
+        guard merchant.status == .active else { return again("非合作商户：该商户已暂停或取消合作", .forbidden) }
+        var generator = SystemRandomNumberGenerator()
+        let token = HolderSecret.sessionToken(using: &generator)
+        let label = request.headers[.userAgent].map { String($0.prefix(120)) } ?? "收银设备"
+        try await database.addShopDevice(merchantID: merchantID, token: token, label: label, now: Date())
         var response = PageRenderer.redirect("/shop")
-        response.setCookie(renderer.cookie(Self.cookieName, key.text, maxAge: 365 * 86_400))
+        response.setCookie(renderer.cookies.cookie(Self.cookieName, token, maxAge: Self.deviceLifetime, for: request, context))
         return response
     }
 
     @Sendable func verify(request: Request, context: Context) async throws -> Response {
         let form = try await readForm(request)
         try renderer.checkCSRF(request, form: form)
-        guard let key = request.cookies[Self.cookieName]?.value else { return PageRenderer.redirect("/shop") }
+        guard let token = request.cookies[Self.cookieName]?.value else { return PageRenderer.redirect("/shop") }
         let code = (form["code"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var result: [String: Any]
         var answeredBy: Int64?
         do {
-            let answer = try await service.verify(code: code, nonce: nil, apiKey: key)
+            let answer = try await service.verify(code: code, nonce: nil, credential: .device(token: token))
             context.trace.merchantID.store(answer.merchantID, ordering: .relaxed)
             answeredBy = answer.merchantID
             let json = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
@@ -70,14 +70,15 @@ struct ShopPages {
                 result = ["class": "invalid", "headline": "✗ \(Self.shortReason(answer.reason))", "detail": json["message"] as? String ?? ""]
             }
         } catch {
+            let answer = APIError(error)
             switch error {
-            case .refused(let refusal):
-                result = ["class": "invalid", "headline": "✗ 非合作商户", "detail": APIError(refusal).message]
-            case .unavailable:
-                result = ["class": "invalid", "headline": "✗ 暂时无法核验", "detail": "请稍后重试"]
+            case .refused(.unknownKey): return PageRenderer.redirect("/shop")
+            case .refused: result = ["class": "invalid", "headline": "✗ 非合作商户", "detail": answer.message]
+            case .throttled: result = ["class": "invalid", "headline": "✗ 数字码错误过多", "detail": answer.message]
+            case .unavailable: result = ["class": "invalid", "headline": "✗ 暂时无法核验", "detail": answer.message]
             }
         }
-        let shopName = try answeredBy.flatMap { try database.merchant(id: $0)?.name } ?? ""
+        let shopName = try await answeredBy.asyncFlatMap { try await database.merchant(id: $0)?.name } ?? ""
         return renderer.page(title: "收银台核验", template: "shop-verify", data: ["csrf": form["csrf"] ?? "", "result": result, "shopName": shopName])
     }
 
@@ -96,9 +97,17 @@ struct ShopPages {
     }
 
     private func signedIn(_ request: Request) async throws -> Merchant? {
-        guard let text = request.cookies[Self.cookieName]?.value, let key = MerchantAPIKey(parsing: text),
-            let merchant = try await database.merchant(presenting: key), merchant.status == .active
+        guard let token = request.cookies[Self.cookieName]?.value, let merchant = try await database.merchant(deviceToken: token),
+            merchant.status == .active
         else { return nil }
         return merchant
+    }
+}
+
+extension Optional {
+    /// `flatMap` for an async transform.
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

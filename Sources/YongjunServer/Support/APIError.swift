@@ -30,6 +30,22 @@ struct APIError: Error, HTTPResponseError {
         self.retryAfter = retryAfter
     }
 
+    /// Every way a verification can fail to get a 200, for the API and the cashier page alike.
+    init(_ failure: VerificationFailure) {
+        switch failure {
+        case .refused(let refusal): self.init(refusal)
+        case .throttled(let seconds):
+            self.init(
+                status: .tooManyRequests,
+                code: VerificationService.Refusal.tooManyGuesses.rawValue,
+                message: "无效数字码过多，请 \((seconds + 59) / 60) 分钟后再试，或改用扫码",
+                retryAfter: seconds
+            )
+        case .unavailable:
+            self.init(status: .serviceUnavailable, code: "unavailable", message: "核验记录暂时无法保存，请稍后重试（本次未核验）")
+        }
+    }
+
     init(_ refusal: VerificationService.Refusal) {
         switch refusal {
         case .missingKey:

@@ -3,8 +3,11 @@ import Synchronization
 import YongjunCore
 
 /// The 9-digit codes this server handed out with signed codes: each stands for its signed code until that
-/// expires or is used once. Failed look-ups are counted per shop key; too many in ten minutes blocks that key
-/// from typed codes for a while, so guessing (10^9 codes) stays impractical.
+/// expires or is used once, and the guess budgets that keep 10^9 numbers out of reach of guessing.
+///
+/// A shop may get `perShopLimit` unknown numbers wrong in `window` seconds, and all shops together
+/// `globalLimit` (so many stolen keys cannot sweep the space). A number is only looked at after a guess was
+/// reserved from both budgets, under the same lock, so no burst can evaluate more than the budget allows.
 final class ShortCodeTable: Sendable {
     private struct Entry {
         let token: String
@@ -13,12 +16,21 @@ final class ShortCodeTable: Sendable {
 
     private struct State {
         var codes: [String: Entry] = [:]
-        var misses: [String: [Int]] = [:]
+        /// When each shop's misses happened (Unix seconds, oldest first), and everyone's together.
+        var misses: [Int64: [Int]] = [:]
+        var allMisses: [Int] = []
     }
 
     private let state = Mutex(State())
-    static let missLimit = 10
-    static let missWindow = 600
+    let perShopLimit: Int
+    let globalLimit: Int
+    let window: Int
+
+    init(perShopLimit: Int = 10, globalLimit: Int = 200, window: Int = 600) {
+        self.perShopLimit = perShopLimit
+        self.globalLimit = globalLimit
+        self.window = window
+    }
 
     static func looksLikeShortCode(_ code: String) -> Bool {
         (8...10).contains(code.utf8.count) && code.utf8.allSatisfy { (48...57).contains($0) }
@@ -35,22 +47,46 @@ final class ShortCodeTable: Sendable {
         return code
     }
 
-    /// The signed code behind `code`, removed so it cannot be used twice; nil when unknown or expired.
-    func take(_ code: String, now: Int) -> String? {
+    enum Redemption: Equatable {
+        /// The signed code behind the number; the number is used up.
+        case token(String)
+        /// Not a live number; counted against the budgets.
+        case miss
+        /// No guess left in a budget: the number was not looked at. Retry after this many seconds.
+        case blocked(retryAfter: Int)
+    }
+
+    /// Reserves a guess for `merchantID`, then looks the number up; a hit gives the guess back.
+    func redeem(_ code: String, merchantID: Int64, now: Int) -> Redemption {
         state.withLock { state in
-            guard let entry = state.codes.removeValue(forKey: code), entry.expires > now else { return nil }
-            return entry.token
+            let horizon = now - window
+            state.allMisses.removeFirst(state.allMisses.prefix { $0 <= horizon }.count)
+            var mine = state.misses[merchantID] ?? []
+            mine.removeFirst(mine.prefix { $0 <= horizon }.count)
+            defer { state.misses[merchantID] = mine.isEmpty ? nil : mine }
+            if mine.count >= perShopLimit { return .blocked(retryAfter: max(1, mine[mine.count - perShopLimit] + window - now)) }
+            if state.allMisses.count >= globalLimit {
+                return .blocked(retryAfter: max(1, state.allMisses[state.allMisses.count - globalLimit] + window - now))
+            }
+            if let entry = state.codes.removeValue(forKey: code), entry.expires > now { return .token(entry.token) }
+            mine.append(now)
+            state.allMisses.append(now)
+            return .miss
         }
     }
 
-    func isBlocked(keyID: String, now: Int) -> Bool {
-        state.withLock { ($0.misses[keyID]?.filter { $0 > now - Self.missWindow }.count ?? 0) >= Self.missLimit }
+    /// Puts a number back after the verification that took it was rolled back, so the shop can simply retry.
+    func restore(_ code: String, token: String, expires: Int) {
+        state.withLock { $0.codes[code] = Entry(token: token, expires: expires) }
     }
 
-    func recordMiss(keyID: String, now: Int) {
+    /// Rebuilds the budgets from recorded misses (oldest first), so a restart does not reset them.
+    func restoreMisses(_ misses: [(merchantID: Int64, at: Int)]) {
         state.withLock { state in
-            state.misses[keyID, default: []].append(now)
-            state.misses[keyID] = state.misses[keyID]?.filter { $0 > now - Self.missWindow }
+            for miss in misses {
+                state.misses[miss.merchantID, default: []].append(miss.at)
+                state.allMisses.append(miss.at)
+            }
         }
     }
 }

@@ -2,14 +2,15 @@ import Synchronization
 import YongjunCore
 import YongjunStorage
 
-/// In-memory memory of what has been answered: which codes each shop has accepted (for `already_used_here`)
-/// and the answer to each client nonce (for idempotent retries). Rebuilt from the database at start.
+/// What this process knows has been committed: which codes each shop has used (for `already_used_here`) and the
+/// answer to each client nonce (for idempotent retries). Rebuilt from the database at start.
 ///
-/// Every decision that reads and updates it happens under one lock, so two racing requests cannot both win.
+/// It is only the fast path: it learns a decision after its group committed, never before, so a rolled-back
+/// group leaves nothing behind; and what it does not know the database's unique indexes still decide.
 final class VerificationLedger: Sendable {
     struct UseKey: Hashable {
         let merchantID: Int64
-        let codeID: String
+        let useKey: String
     }
 
     struct NonceKey: Hashable {
@@ -18,79 +19,57 @@ final class VerificationLedger: Sendable {
     }
 
     private struct State {
-        /// Code uses, kept until the code has expired.
-        var used: [UseKey: (until: Int, verificationID: String)] = [:]
+        /// Uses, kept until the code has expired (Unix seconds).
+        var used: [UseKey: Int] = [:]
         /// Answers by nonce, kept until the retention time (Unix seconds).
-        var answers: [NonceKey: (response: String, keepUntil: Int, verificationID: String)] = [:]
+        var answers: [NonceKey: (response: String, keepUntil: Int)] = [:]
         var pruneAt = 1024
     }
 
     private let state = Mutex(State())
 
-    enum Decision {
+    enum Known {
         /// A retry: the answer given the first time.
         case replay(String)
-        /// A new request, answered with this body.
-        case fresh(String, VerificationReason?)
+        /// This shop already used the code.
+        case used
+        /// Nothing known in memory; the database decides.
+        case unknown
     }
 
-    /// Decides a request: replays a known nonce, else applies `reason` (or `already_used_here`) and remembers it.
-    func decide(
-        verificationID: String,
-        merchantID: Int64,
-        nonce: String?,
-        use: (codeID: String, until: Int)?,
-        reason: VerificationReason?,
-        nowSeconds: Int,
-        nonceRetention: Int,
-        respond: (VerificationReason?) -> String
-    ) -> Decision {
+    /// What memory says of a request, without changing anything.
+    func lookUp(merchantID: Int64, nonce: String?, useKey: String?, nowSeconds: Int) -> Known {
         state.withLock { state in
-            let nonceKey = nonce.map { NonceKey(merchantID: merchantID, nonce: $0) }
-            if let nonceKey, let answer = state.answers[nonceKey] { return .replay(answer.response) }
-            var reason = reason
-            if reason == nil, let use {
-                let key = UseKey(merchantID: merchantID, codeID: use.codeID)
-                if let previous = state.used[key], previous.until > nowSeconds {
-                    reason = .alreadyUsedHere
-                } else {
-                    state.used[key] = (use.until, verificationID)
-                }
+            if let nonce, let answer = state.answers[NonceKey(merchantID: merchantID, nonce: nonce)], answer.keepUntil > nowSeconds {
+                return .replay(answer.response)
             }
-            let response = respond(reason)
-            if let nonceKey { state.answers[nonceKey] = (response, nowSeconds + nonceRetention, verificationID) }
-            Self.pruneIfDue(&state, nowSeconds: nowSeconds)
-            return .fresh(response, reason)
+            if let useKey, let until = state.used[UseKey(merchantID: merchantID, useKey: useKey)], until > nowSeconds { return .used }
+            return .unknown
         }
     }
 
-    /// Undoes a decision whose record could not be written, so the shop can simply try again.
-    func forget(verificationID: String, merchantID: Int64, nonce: String?, codeID: String?) {
+    /// Learns a committed record.
+    func remember(_ entry: VerificationEntry, keepNonceUntil: Int, nowSeconds: Int) {
         state.withLock { state in
-            if let nonce, state.answers[NonceKey(merchantID: merchantID, nonce: nonce)]?.verificationID == verificationID {
-                state.answers[NonceKey(merchantID: merchantID, nonce: nonce)] = nil
-            }
-            if let codeID, state.used[UseKey(merchantID: merchantID, codeID: codeID)]?.verificationID == verificationID {
-                state.used[UseKey(merchantID: merchantID, codeID: codeID)] = nil
-            }
+            Self.add(entry, keepNonceUntil: keepNonceUntil, to: &state)
+            Self.pruneIfDue(&state, nowSeconds: nowSeconds)
         }
     }
 
     /// Restores the memory from recorded verifications (oldest first).
-    func restore(_ entries: [VerificationEntry], nowSeconds: Int, nonceRetention: Int, createdSeconds: (VerificationEntry) -> Int) {
+    func restore(_ entries: [VerificationEntry], nowSeconds: Int, keepNonceUntil: (VerificationEntry) -> Int) {
         state.withLock { state in
-            for entry in entries {
-                if entry.valid, let codeID = entry.codeID, let until = entry.codeExpiresAt, until > nowSeconds {
-                    state.used[UseKey(merchantID: entry.merchantID, codeID: codeID)] = (until, entry.id)
-                }
-                if let nonce = entry.nonce {
-                    let key = NonceKey(merchantID: entry.merchantID, nonce: nonce)
-                    if state.answers[key] == nil {
-                        state.answers[key] = (entry.response, createdSeconds(entry) + nonceRetention, entry.id)
-                    }
-                }
-            }
-            state.pruneAt = max(1024, (state.used.count + state.answers.count) * 2)
+            for entry in entries { Self.add(entry, keepNonceUntil: keepNonceUntil(entry), to: &state) }
+            Self.pruneIfDue(&state, nowSeconds: nowSeconds)
+        }
+    }
+
+    private static func add(_ entry: VerificationEntry, keepNonceUntil: Int, to state: inout State) {
+        if let useKey = entry.useKey, let until = entry.codeExpiresAt {
+            state.used[UseKey(merchantID: entry.merchantID, useKey: useKey)] = until
+        }
+        if let nonce = entry.nonce {
+            state.answers[NonceKey(merchantID: entry.merchantID, nonce: nonce)] = (entry.response, keepNonceUntil)
         }
     }
 
@@ -98,7 +77,7 @@ final class VerificationLedger: Sendable {
     private static func pruneIfDue(_ state: inout State, nowSeconds: Int) {
         guard state.used.count + state.answers.count >= state.pruneAt else { return }
         // Remove in place: rebuilding with `filter` would copy and then immediately regrow a large table.
-        for key in state.used.compactMap({ $0.value.until > nowSeconds ? nil : $0.key }) { state.used.removeValue(forKey: key) }
+        for key in state.used.compactMap({ $0.value > nowSeconds ? nil : $0.key }) { state.used.removeValue(forKey: key) }
         for key in state.answers.compactMap({ $0.value.keepUntil > nowSeconds ? nil : $0.key }) { state.answers.removeValue(forKey: key) }
         state.pruneAt = max(1024, (state.used.count + state.answers.count) * 2)
     }

@@ -2,23 +2,26 @@ import Foundation
 import GRDB
 import YongjunCore
 
-/// Why a holder could not activate or sign in; the server turns these into Chinese messages.
+/// Why a holder could not activate or sign in. Unknown card, card without activation, wrong secret and (for
+/// activation) a card already activated all give `wrongCredentials`: nobody can tell which card numbers exist.
 public enum HolderAccessError: Error, Sendable, Equatable {
-    /// Card number and secret do not match (the card may not exist: we do not say which).
     case wrongCredentials(attemptsLeft: Int)
-    /// Too many failures; try again after this many seconds.
-    case locked(retryAfter: Int)
-    case notActivated
-    case alreadyActivated
+    /// Too many failures; try again after this many seconds, or (nil) only after the bureau unlocks the card.
+    case locked(retryAfter: Int?)
     case cardNotUsable(String)
 }
 
-extension AppDatabase {
-    /// Failures allowed before a lock, and how long the lock lasts.
-    public static let holderMaxFailures = 5
-    public static let holderLockSeconds = 15 * 60
+/// What a sign-in attempt is checked against, read before the slow hash so a locked card costs no hash.
+public struct StoredHolderSecrets: Sendable, Equatable {
+    public let activationHash: String?
+    public let pinHash: String?
+}
 
-    /// Gives a card a new one-time activation code (stored hashed); any PIN and sessions are cleared.
+extension AppDatabase {
+    /// Written into `locked_until` for a lock only the bureau lifts.
+    static let lockedUntilUnlocked = "9999-12-31T00:00:00.000Z"
+
+    /// Gives a card a new one-time activation code (stored hashed); any PIN, sessions and lock are cleared.
     public func issueActivation(cardNo: String, code: String, now: Date, audit: AuditContext? = nil) throws {
         try write(audit: audit, now: now, AuditNote(action: "cards.activation", subject: cardNo)) { db, _ in
             guard let card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db) else { throw RegisterError.cardNotFound(cardNo) }
@@ -34,69 +37,86 @@ extension AppDatabase {
                 arguments: [card.id, HolderSecret.digest(HolderSecret.normalizedActivationCode(code)), Timestamp.iso(now)]
             )
             try db.execute(sql: "DELETE FROM holder_sessions WHERE card_id = ?", arguments: [card.id])
+            try db.execute(sql: "DELETE FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo])
         }
     }
 
-    /// Clears a holder's failed attempts and lock (the bureau, after checking who is asking).
+    /// Clears a card number's failed attempts, lock and escalation (the bureau, after checking who is asking).
     public func unlockHolder(cardNo: String, now: Date, audit: AuditContext? = nil) throws {
         try write(audit: audit, now: now, AuditNote(action: "cards.unlock", subject: cardNo)) { db, _ in
-            guard let card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db) else { throw RegisterError.cardNotFound(cardNo) }
-            try db.execute(sql: "UPDATE holder_accounts SET failed_attempts = 0, locked_until = NULL WHERE card_id = ?", arguments: [card.id])
+            guard try Card.filter(Card.Columns.cardNo == cardNo).fetchCount(db) > 0 else { throw RegisterError.cardNotFound(cardNo) }
+            try db.execute(sql: "DELETE FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo])
         }
     }
 
-    /// Checks a secret for a card number, counting failures and locking after too many; returns the card.
-    /// `check` receives (activation hash, PIN hash) and says whether the secret matches.
-    public func authenticateHolder(
-        cardNo: String,
-        now: Date,
-        activating: Bool,
-        check: (String?, String?) -> Bool,
-        then update: (Database, Card) throws -> Void = { _, _ in }
-    ) throws -> Card {
-        // The slow hash runs before the write transaction: holding the write lock for it would stall verifications.
-        let stored = try dbWriter.read { db -> (String?, String?)? in
-            try Row.fetchOne(
+    /// The lock on `cardNo` (seconds left, nil seconds = until unlocked), else the secrets to check a sign-in against.
+    public func holderSignInState(cardNo: String, now: Date) async throws -> Result<StoredHolderSecrets?, HolderAccessError> {
+        try await dbWriter.read { db in
+            if let lock = try Self.activeLock(db, cardNo: cardNo, now: now) { return .failure(lock) }
+            let secrets = try Row.fetchOne(
                 db,
                 sql: "SELECT activation_hash, pin_hash FROM holder_accounts JOIN cards ON cards.id = holder_accounts.card_id WHERE cards.card_no = ?",
                 arguments: [cardNo]
-            ).map { ($0[0], $0[1]) }
+            ).map { StoredHolderSecrets(activationHash: $0[0], pinHash: $0[1]) }
+            return .success(secrets)
         }
-        let matched = stored.map { check($0.0, $0.1) } ?? false
-        return try dbWriter.write { db -> Result<Card, HolderAccessError> in
-            guard let card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db),
-                let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT activation_hash, pin_hash, failed_attempts, locked_until FROM holder_accounts WHERE card_id = ?",
-                    arguments: [card.id]
-                )
-            else { return .failure(.wrongCredentials(attemptsLeft: Self.holderMaxFailures)) }
-            if let lockedUntil = (row[3] as String?).flatMap(Timestamp.parse), lockedUntil > now {
-                return .failure(.locked(retryAfter: Int(lockedUntil.timeIntervalSince(now).rounded(.up))))
+    }
+
+    /// Records the outcome of a checked secret. `matched` is only believed if the secrets are still `checked` (a new
+    /// activation code in between counts as a mismatch). On a match `update` runs in the same transaction.
+    public func finishHolderSignIn(
+        cardNo: String,
+        now: Date,
+        matched: Bool,
+        checked: StoredHolderSecrets?,
+        then update: @escaping @Sendable (Database, Card) throws -> Void = { _, _ in }
+    ) async throws -> Result<Card, HolderAccessError> {
+        try await dbWriter.write { db in
+            if let lock = try Self.activeLock(db, cardNo: cardNo, now: now) { return .failure(lock) }
+            let card = try Card.filter(Card.Columns.cardNo == cardNo).fetchOne(db)
+            let current = try card.flatMap { card in
+                try Row.fetchOne(db, sql: "SELECT activation_hash, pin_hash FROM holder_accounts WHERE card_id = ?", arguments: [card.id])
+                    .map { StoredHolderSecrets(activationHash: $0[0], pinHash: $0[1]) }
             }
-            let activationHash: String? = row[0]
-            let pinHash: String? = row[1]
-            if activating && pinHash != nil { return .failure(.alreadyActivated) }
-            if !activating && pinHash == nil { return .failure(.notActivated) }
-            // A secret changed in between (a new activation code) counts as a mismatch.
-            guard matched, activationHash == stored?.0, pinHash == stored?.1 else {
-                let failures: Int = row[2] + 1
-                let locked = failures >= Self.holderMaxFailures
-                try db.execute(
-                    sql: "UPDATE holder_accounts SET failed_attempts = ?, locked_until = ? WHERE card_id = ?",
-                    arguments: [
-                        locked ? 0 : failures, locked ? Timestamp.iso(now.addingTimeInterval(TimeInterval(Self.holderLockSeconds))) : nil, card.id,
-                    ]
-                )
-                return .failure(
-                    locked ? .locked(retryAfter: Self.holderLockSeconds) : .wrongCredentials(attemptsLeft: Self.holderMaxFailures - failures)
-                )
-            }
+            guard matched, let card, let checked, current == checked else { return .failure(try Self.countFailure(db, cardNo: cardNo, now: now)) }
             if card.isRevoked { return .failure(.cardNotUsable("证件已注销")) }
-            try db.execute(sql: "UPDATE holder_accounts SET failed_attempts = 0, locked_until = NULL WHERE card_id = ?", arguments: [card.id])
+            try db.execute(sql: "DELETE FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo])
             try update(db, card)
             return .success(card)
-        }.get()
+        }
+    }
+
+    private static func activeLock(_ db: Database, cardNo: String, now: Date) throws -> HolderAccessError? {
+        guard let text = try String.fetchOne(db, sql: "SELECT locked_until FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo]) else {
+            return nil
+        }
+        if text == lockedUntilUnlocked { return .locked(retryAfter: nil) }
+        guard let until = Timestamp.parse(text), until > now else { return nil }
+        return .locked(retryAfter: Int(until.timeIntervalSince(now).rounded(.up)))
+    }
+
+    /// One more failure for `cardNo`, known or not; the fifth locks it for the next, longer period.
+    private static func countFailure(_ db: Database, cardNo: String, now: Date) throws -> HolderAccessError {
+        let row = try Row.fetchOne(db, sql: "SELECT failures, lock_level FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo])
+        let failures = (row?[0] as Int? ?? 0) + 1
+        var level: Int = row?[1] ?? 0
+        var lockedUntil: String?
+        var outcome = HolderAccessError.wrongCredentials(attemptsLeft: SignInLock.maximumFailures - failures)
+        if failures >= SignInLock.maximumFailures {
+            level += 1
+            let seconds = SignInLock.duration(level: level)
+            lockedUntil = seconds.map { Timestamp.iso(now.addingTimeInterval(TimeInterval($0))) } ?? lockedUntilUnlocked
+            outcome = .locked(retryAfter: seconds)
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO sign_in_guards (card_no, failures, lock_level, locked_until) VALUES (?, ?, ?, ?)
+                ON CONFLICT (card_no) DO UPDATE SET failures = excluded.failures, lock_level = excluded.lock_level,
+                    locked_until = excluded.locked_until
+                """,
+            arguments: [cardNo, lockedUntil == nil ? failures : 0, level, lockedUntil]
+        )
+        return outcome
     }
 
     /// Sets the PIN and consumes the activation code.
@@ -107,8 +127,8 @@ extension AppDatabase {
         )
     }
 
-    public func createHolderSession(cardID: String, token: String, now: Date, lifetime: TimeInterval) throws {
-        try dbWriter.write { db in
+    public func createHolderSession(cardID: String, token: String, now: Date, lifetime: TimeInterval) async throws {
+        try await dbWriter.write { db in
             try db.execute(sql: "DELETE FROM holder_sessions WHERE expires_at < ?", arguments: [Timestamp.iso(now)])
             try db.execute(
                 sql: "INSERT INTO holder_sessions (token_hash, card_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -128,8 +148,10 @@ extension AppDatabase {
         }
     }
 
-    public func endHolderSession(token: String) throws {
-        try dbWriter.write { db in try db.execute(sql: "DELETE FROM holder_sessions WHERE token_hash = ?", arguments: [HolderSecret.digest(token)]) }
+    public func endHolderSession(token: String) async throws {
+        try await dbWriter.write { db in
+            try db.execute(sql: "DELETE FROM holder_sessions WHERE token_hash = ?", arguments: [HolderSecret.digest(token)])
+        }
     }
 }
 
@@ -139,16 +161,34 @@ public struct HolderAccountStatus: Sendable, Codable {
     public var activatedAt: String?
     public var failedAttempts: Int
     public var lockedUntil: String?
+    /// How many locks in a row (each longer); 4 means locked until `yongjun cards unlock`.
+    public var lockLevel: Int
 }
 
 extension AppDatabase {
-    public func holderAccountStatus(cardID: String) throws -> HolderAccountStatus? {
+    public func holderAccountStatus(cardNo: String) throws -> HolderAccountStatus? {
         try dbWriter.read { db in
-            try Row.fetchOne(
+            let account = try Row.fetchOne(
                 db,
-                sql: "SELECT activation_issued_at, activated_at, failed_attempts, locked_until FROM holder_accounts WHERE card_id = ?",
-                arguments: [cardID]
-            ).map { HolderAccountStatus(activationIssuedAt: $0[0], activatedAt: $0[1], failedAttempts: $0[2], lockedUntil: $0[3]) }
+                sql: """
+                    SELECT activation_issued_at, activated_at FROM holder_accounts JOIN cards ON cards.id = holder_accounts.card_id
+                    WHERE cards.card_no = ?
+                    """,
+                arguments: [cardNo]
+            )
+            let guardRow = try Row.fetchOne(
+                db,
+                sql: "SELECT failures, locked_until, lock_level FROM sign_in_guards WHERE card_no = ?",
+                arguments: [cardNo]
+            )
+            guard account != nil || guardRow != nil else { return nil }
+            return HolderAccountStatus(
+                activationIssuedAt: account?[0],
+                activatedAt: account?[1],
+                failedAttempts: guardRow?[0] ?? 0,
+                lockedUntil: guardRow?[1],
+                lockLevel: guardRow?[2] ?? 0
+            )
         }
     }
 }

@@ -43,6 +43,11 @@ extension AppDatabase {
             merchant.apiKeyHash = key.secretHash
             merchant.apiKeyIssuedAt = Timestamp.iso(now)
             try merchant.update(db)
+            // Cashier devices signed in with the old key stop with it.
+            try db.execute(
+                sql: "UPDATE shop_devices SET revoked_at = ? WHERE merchant_id = ? AND revoked_at IS NULL",
+                arguments: [Timestamp.iso(now), merchantID]
+            )
         }
     }
 
@@ -93,12 +98,14 @@ extension AppDatabase {
 
     /// Shops, optionally only those with `status` or in `industry`, by id.
     public func merchants(status: Merchant.Status? = nil, industry: Industry? = nil) throws -> [Merchant] {
-        try dbWriter.read { db in
-            var request = Merchant.order(Column("id"))
-            if let status { request = request.filter(Column("status") == status.rawValue) }
-            if let industry { request = request.filter(Column("industry") == industry.rawValue) }
-            return try request.fetchAll(db)
-        }
+        try dbWriter.read { db in try Self.merchantsRequest(status: status, industry: industry).fetchAll(db) }
+    }
+
+    static func merchantsRequest(status: Merchant.Status?, industry: Industry?) -> QueryInterfaceRequest<Merchant> {
+        var request = Merchant.order(Column("id"))
+        if let status { request = request.filter(Column("status") == status.rawValue) }
+        if let industry { request = request.filter(Column("industry") == industry.rawValue) }
+        return request
     }
 
     /// Appends a standalone audit entry (for actions outside the database, such as key rotation).

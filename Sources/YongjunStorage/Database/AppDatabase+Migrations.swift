@@ -142,6 +142,57 @@ extension AppDatabase {
                     """
             )
         }
+        migrator.registerMigration("v4 single use and nonces in the database, sign-in guards, cashier devices") { db in
+            // The database, not process memory, is the authority for "used once here" and "answered before":
+            // `use_key` is what a valid verification consumed (a code id, or code id @ China day for a printed
+            // credential). Live uses of existing records are carried over; expired ones cannot be used again anyway.
+            try db.execute(
+                sql: """
+                    ALTER TABLE verifications ADD COLUMN use_key TEXT;
+                    UPDATE OR IGNORE verifications
+                        SET use_key = CASE
+                            WHEN code_expires_at - CAST(strftime('%s', created_at) AS INTEGER) > 3600
+                                THEN code_id || '@' || date(created_at, '+8 hours')
+                            ELSE code_id END
+                        WHERE valid = 1 AND code_id IS NOT NULL AND code_expires_at > CAST(strftime('%s', 'now') AS INTEGER);
+                    CREATE UNIQUE INDEX verifications_single_use ON verifications(merchant_id, use_key) WHERE use_key IS NOT NULL;
+
+                    CREATE TABLE verification_nonces (
+                        merchant_id INTEGER NOT NULL,
+                        nonce TEXT NOT NULL,
+                        verification_id TEXT NOT NULL,
+                        keep_until INTEGER NOT NULL,
+                        PRIMARY KEY (merchant_id, nonce)
+                    ) WITHOUT ROWID;
+                    INSERT OR REPLACE INTO verification_nonces (merchant_id, nonce, verification_id, keep_until)
+                        SELECT merchant_id, nonce, id, CAST(strftime('%s', created_at) AS INTEGER) + 86400
+                        FROM verifications WHERE nonce IS NOT NULL ORDER BY id;
+
+                    CREATE TABLE sign_in_guards (
+                        card_no TEXT PRIMARY KEY,
+                        failures INTEGER NOT NULL DEFAULT 0,
+                        lock_level INTEGER NOT NULL DEFAULT 0,
+                        locked_until TEXT
+                    ) WITHOUT ROWID;
+                    INSERT INTO sign_in_guards (card_no, failures, lock_level, locked_until)
+                        SELECT cards.card_no, holder_accounts.failed_attempts,
+                            CASE WHEN holder_accounts.locked_until IS NULL THEN 0 ELSE 1 END, holder_accounts.locked_until
+                        FROM holder_accounts JOIN cards ON cards.id = holder_accounts.card_id
+                        WHERE holder_accounts.failed_attempts > 0 OR holder_accounts.locked_until IS NOT NULL;
+
+                    CREATE TABLE shop_devices (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        merchant_id INTEGER NOT NULL REFERENCES merchants(id),
+                        token_hash TEXT NOT NULL UNIQUE,
+                        label TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        last_seen_at TEXT,
+                        revoked_at TEXT
+                    );
+                    CREATE INDEX shop_devices_merchant ON shop_devices(merchant_id);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -3,30 +3,13 @@ import GRDB
 import YongjunCore
 
 extension AppDatabase {
-    /// Runs `decide` in one write transaction and inserts the records it returns; commits (fsynced) before returning.
-    func inVerificationTransaction(_ decide: @escaping @Sendable (RegisterSnapshot) -> [VerificationEntry]) async throws {
+    /// Runs `decide` in one IMMEDIATE write transaction and commits (fsynced) before returning; a throw rolls the whole group back.
+    func inVerificationTransaction(_ decide: @escaping @Sendable (VerificationTransaction) throws -> Void) async throws {
         try await dbWriter.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                try self.insert(decide(try RegisterSnapshot(db: db, cache: self.registerCache)), db)
+                try decide(try VerificationTransaction(db: db, cache: self.registerCache))
                 return .commit
             }
-        }
-    }
-
-    private func insert(_ entries: [VerificationEntry], _ db: Database) throws {
-        guard !entries.isEmpty else { return }
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO verifications
-                    (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
-        for entry in entries {
-            try statement.execute(arguments: [
-                entry.id, entry.merchantID, entry.cardID, entry.codeID, entry.keyID, entry.valid, entry.reason,
-                entry.nonce, entry.codeExpiresAt, entry.createdAt, entry.response,
-            ])
         }
     }
 
@@ -38,7 +21,7 @@ extension AppDatabase {
                 sql: """
                     SELECT \(VerificationEntry.columns)
                     FROM verifications
-                    WHERE id >= ? AND ((valid = 1 AND code_expires_at > ?) OR nonce IS NOT NULL)
+                    WHERE id >= ? AND ((use_key IS NOT NULL AND code_expires_at > ?) OR nonce IS NOT NULL)
                     ORDER BY id
                     """,
                 arguments: [
@@ -46,6 +29,20 @@ extension AppDatabase {
                 ]
             )
             return rows.map(VerificationEntry.init(row:))
+        }
+    }
+
+    /// When each shop's unknown 9-digit codes since `earliest` were answered (Unix seconds, oldest first): the guess
+    /// budget is rebuilt from these records at start, so a restart does not hand out a fresh one.
+    public func shortCodeMisses(since earliest: Date) async throws -> [(merchantID: Int64, at: Int)] {
+        try await dbWriter.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT merchant_id, created_at FROM verifications WHERE id >= ? AND reason = 'unknown_short_code' ORDER BY id",
+                arguments: [RandomText.timeOrderedIDLowerBound(millis: UInt64(max(0, earliest.timeIntervalSince1970 * 1000)))]
+            ).compactMap { row in
+                Timestamp.parse(row[1]).map { (row[0], Int($0.timeIntervalSince1970)) }
+            }
         }
     }
 
@@ -71,7 +68,7 @@ extension AppDatabase {
 
 extension VerificationEntry {
     /// The columns `init(row:)` reads, in order.
-    static let columns = "id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response"
+    static let columns = "id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key"
 
     init(row: Row) {
         self.init(
@@ -85,7 +82,8 @@ extension VerificationEntry {
             nonce: row[7],
             codeExpiresAt: row[8],
             createdAt: row[9],
-            response: row[10]
+            response: row[10],
+            useKey: row[11]
         )
     }
 }

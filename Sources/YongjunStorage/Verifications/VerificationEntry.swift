@@ -15,6 +15,8 @@ public struct VerificationEntry: Sendable {
     public var createdAt: String
     /// The exact JSON body the shop received, replayed for a retry with the same nonce.
     public var response: String
+    /// What a valid verification used up at this shop (unique per shop); nil for an invalid one.
+    public var useKey: String?
 
     public init(
         id: String,
@@ -27,7 +29,8 @@ public struct VerificationEntry: Sendable {
         nonce: String?,
         codeExpiresAt: Int?,
         createdAt: String,
-        response: String
+        response: String,
+        useKey: String? = nil
     ) {
         self.id = id
         self.merchantID = merchantID
@@ -40,5 +43,6 @@ public struct VerificationEntry: Sendable {
         self.codeExpiresAt = codeExpiresAt
         self.createdAt = createdAt
         self.response = response
+        self.useKey = useKey
     }
 }

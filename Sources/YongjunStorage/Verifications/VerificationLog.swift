@@ -8,14 +8,19 @@ import Synchronization
 ///
 /// Measured here: one fsync ~170 µs, and a per-request async read from the pool costs more than the
 /// decision itself; doing the reads inside the group's transaction removes both per-request costs.
-/// Run it as a `Service` listed before the HTTP server, so that on shutdown it drains after the server stops.
+/// Run it as a `Service` listed before the HTTP server, so that on shutdown it drains after the server stops;
+/// on cancellation it also stops, answering what is still queued with `VerificationLogError.stopped`.
 public final class VerificationLog: Service, Sendable {
-    /// A decision to make inside the transaction: reads the register, may return a record to insert.
-    public typealias Job<T: Sendable> = @Sendable (RegisterSnapshot) throws -> (T, VerificationEntry?)
+    /// A decision made inside the transaction; it may record through the transaction. A throw rolls the group back.
+    public typealias Job<T: Sendable> = @Sendable (VerificationTransaction) throws -> T
 
     private struct Waiter: Sendable {
-        /// Runs the job; returns the record to insert, if any.
-        let run: @Sendable (RegisterSnapshot) -> VerificationEntry?
+        /// Runs the job inside the transaction.
+        let run: @Sendable (VerificationTransaction) throws -> Void
+        /// Runs after the group committed, before any later group starts: where memory learns what is now durable.
+        let committed: @Sendable () -> Void
+        /// Runs after the group was rolled back, before any later group starts: undo what the job took from memory.
+        let rolledBack: @Sendable () -> Void
         /// Delivers the job's result, or the commit's error.
         let finish: @Sendable ((any Error)?) -> Void
     }
@@ -40,25 +45,23 @@ public final class VerificationLog: Service, Sendable {
     }
 
     /// Runs `job` in the next group's transaction and returns its result once that group is committed.
-    public func submit<T: Sendable>(_ job: @escaping Job<T>) async throws -> T {
+    /// `committed` and `rolledBack` see the job's result (nil when the job itself threw).
+    public func submit<T: Sendable>(
+        _ job: @escaping Job<T>,
+        committed: @escaping @Sendable (T) -> Void = { _ in },
+        rolledBack: @escaping @Sendable (T?) -> Void = { _ in }
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
             let waiter = Waiter(
-                run: { snapshot in
-                    do {
-                        let (value, entry) = try job(snapshot)
-                        box.result = .success(value)
-                        return entry
-                    } catch {
-                        box.result = .failure(error)
-                        return nil
-                    }
-                },
-                finish: { commitError in
-                    if let commitError {
-                        continuation.resume(throwing: commitError)
-                    } else if let result = box.result {
-                        continuation.resume(with: result)
+                run: { transaction in box.value = try job(transaction) },
+                committed: { if let value = box.value { committed(value) } },
+                rolledBack: { rolledBack(box.value) },
+                finish: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else if let value = box.value {
+                        continuation.resume(returning: value)
                     } else {
                         continuation.resume(throwing: VerificationLogError.stopped)
                     }
@@ -76,27 +79,36 @@ public final class VerificationLog: Service, Sendable {
     }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             while let batch = await nextBatch() {
-                do {
-                    let start = ContinuousClock.now
-                    try await database.inVerificationTransaction { snapshot in
-                        batch.compactMap { $0.run(snapshot) }
-                    }
-                    onCommit(ContinuousClock.now - start, batch.count)
-                    for waiter in batch { waiter.finish(nil) }
-                } catch {
-                    logger.error("could not record verifications", metadata: ["count": "\(batch.count)", "error": "\(error)"])
-                    for waiter in batch { waiter.finish(error) }
-                }
+                await commit(batch)
             }
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                 state.stopping = true
                 defer { state.wakeUp = nil }
                 return state.wakeUp
             }
             wake?.resume()
+        }
+    }
+
+    private func commit(_ batch: [Waiter]) async {
+        let start = ContinuousClock.now
+        do {
+            try await database.inVerificationTransaction { transaction in
+                for waiter in batch { try waiter.run(transaction) }
+            }
+            onCommit(ContinuousClock.now - start, batch.count)
+            for waiter in batch { waiter.committed() }
+            for waiter in batch { waiter.finish(nil) }
+        } catch {
+            logger.error(
+                "could not record verifications; none of this group was acknowledged",
+                metadata: ["count": "\(batch.count)", "error": "\(error)"]
+            )
+            for waiter in batch { waiter.rolledBack() }
+            for waiter in batch { waiter.finish(error) }
         }
     }
 
@@ -131,7 +143,7 @@ public final class VerificationLog: Service, Sendable {
 
 /// Holds a job's result between the writer running it and the commit; touched by one thread at a time.
 private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    var result: Result<T, any Error>?
+    var value: T?
 }
 
 /// Why a verification could not be recorded.

@@ -29,7 +29,7 @@ struct CardsShow: AsyncParsableCommand {
     func run() async throws {
         let database = try global.openDatabase()
         guard let card = try database.card(number: cardNo) else { throw CLIFailure(message: "no card with card number \(cardNo)") }
-        let access = try database.holderAccountStatus(cardID: card.id)
+        let access = try database.holderAccountStatus(cardNo: card.cardNo)
         let view = View(
             cardNo: card.cardNo,
             name: card.name,
@@ -47,11 +47,19 @@ struct CardsShow: AsyncParsableCommand {
             ["status", view.status + (view.revokeReason.map { " — \($0)" } ?? "")], ["phone", view.phone ?? ""],
             [
                 "phone access",
-                access == nil ? "no activation code issued" : (access?.activatedAt.map { "activated \($0)" } ?? "activation code issued, not used"),
+                access?.activationIssuedAt == nil && access?.activatedAt == nil
+                    ? "no activation code issued" : (access?.activatedAt.map { "activated \($0)" } ?? "activation code issued, not used"),
             ],
             ["failed PINs", String(access?.failedAttempts ?? 0)],
-            ["locked", locked ? "until \(access?.lockedUntil ?? "") — `yongjun cards unlock \(cardNo)` clears it" : "no"],
+            ["locked", locked ? "\(lockText(access)) — `yongjun cards unlock \(cardNo)` clears it" : "no"],
+            ["locks in a row", String(access?.lockLevel ?? 0)],
         ]
         try output.emit(view, header: ["FIELD", "VALUE"], rows: rows)
     }
+}
+
+/// "until <time>", or that only the bureau can lift it.
+private func lockText(_ access: HolderAccountStatus?) -> String {
+    guard let until = access?.lockedUntil else { return "" }
+    return until.hasPrefix("9999") ? "until the bureau unlocks it" : "until \(until)"
 }

@@ -68,7 +68,7 @@ struct MerchantsList: AsyncParsableCommand {
             }
             statusFilter = parsed
         }
-        let views = try global.openDatabase().merchants(status: statusFilter, industry: try parseIndustry(industry)).map(MerchantView.init)
+        let views = try await global.openDatabase().merchants(status: statusFilter, industry: try parseIndustry(industry)).map(MerchantView.init)
         try output.emit(views, header: MerchantView.header, rows: views.map(\.row))
     }
 }
@@ -85,7 +85,7 @@ struct MerchantsShow: AsyncParsableCommand {
     @Argument(help: "Merchant id.") var id: Int64
 
     func run() async throws {
-        guard let merchant = try global.openDatabase().merchant(id: id) else {
+        guard let merchant = try await global.openDatabase().merchant(id: id) else {
             throw CLIFailure(message: "no merchant with id \(id); `yongjun merchants list` shows them")
         }
         let view = MerchantView(merchant)

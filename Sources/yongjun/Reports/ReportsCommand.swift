@@ -122,7 +122,7 @@ struct ReportsMerchants: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let views = try global.openDatabase().merchants(status: .active).map(MerchantView.init)
+        let views = try await global.openDatabase().merchants(status: .active).map(MerchantView.init)
             .sorted { ($0.industry, $0.id) < ($1.industry, $1.id) }
         try output.emit(
             views,

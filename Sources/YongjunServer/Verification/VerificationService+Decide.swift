@@ -1,0 +1,165 @@
+import Foundation
+import Synchronization
+import YongjunCore
+import YongjunStorage
+
+extension VerificationService {
+    /// Runs inside the verification log's transaction, one request at a time, so the shop and card are read as they
+    /// stand right now and a guess budget or a 9-digit number cannot be raced.
+    func decide(_ request: Request, in transaction: VerificationTransaction) throws -> Decision {
+        let credential: MerchantCredential?
+        switch request.shop {
+        case .apiKey(let id, let secretHash):
+            credential = try transaction.merchantCredential(apiKeyID: id).flatMap { MerchantAPIKey.hashesMatch(secretHash, $0.keyHash) ? $0 : nil }
+        case .device(let tokenHash):
+            credential = try transaction.merchantCredential(deviceTokenHash: tokenHash)
+        }
+        guard let merchant = credential else { return .refused(.unknownKey) }
+        switch merchant.status {
+        case .active: break
+        case .suspended: return .refused(.merchantSuspended)
+        case .revoked: return .refused(.merchantRevoked)
+        }
+        let merchantID = merchant.merchantID
+        let nowSeconds = request.nowSeconds
+        if let nonce = request.nonce,
+            case .replay(let body) = ledger.lookUp(merchantID: merchantID, nonce: nonce, useKey: nil, nowSeconds: nowSeconds)
+        {
+            return .answered(Answer(body: body, merchantID: merchantID, reason: nil, replayed: true), nil, nil)
+        }
+        var taken: TakenShortCode?
+        let checked: Result<CodeVerifier.Authenticated, CodeRejection>
+        switch request.code {
+        case .signed(let result): checked = result
+        case .shortCode(let number):
+            switch shortCodes.redeem(number, merchantID: merchantID, now: nowSeconds) {
+            case .blocked(let seconds): return .throttled(seconds)
+            case .miss: checked = .failure(.unknownShortCode)
+            case .token(let token):
+                checked = authenticate(token, now: request.now)
+                taken = TakenShortCode(token: token, expires: (try? checked.get().claims.exp) ?? nowSeconds)
+            }
+        }
+        if let nonce = request.nonce,
+            let body = try transaction.claimNonce(
+                merchantID: merchantID,
+                nonce: nonce,
+                verificationID: request.verificationID,
+                keepUntil: request.keepNonceUntil(settings),
+                now: nowSeconds
+            )
+        {
+            if case .shortCode(let number) = request.code, let taken { shortCodes.restore(number, token: taken.token, expires: taken.expires) }
+            return .answered(Answer(body: body, merchantID: merchantID, reason: nil, replayed: true), nil, nil)
+        }
+        pruneNoncesIfDue(transaction, nowSeconds: nowSeconds)
+        let entry = try record(request, merchantID: merchantID, checked: checked, in: transaction)
+        return .answered(Answer(body: entry.response, merchantID: merchantID, reason: entry.reason.flatMap(VerificationReason.init)), entry, taken)
+    }
+
+    /// Judges the code and the card, and records the verification; the unique index on what a valid verification
+    /// uses up turns a second use into `already_used_here`, whatever memory believed.
+    private func record(
+        _ request: Request,
+        merchantID: Int64,
+        checked: Result<CodeVerifier.Authenticated, CodeRejection>,
+        in transaction: VerificationTransaction
+    ) throws -> VerificationEntry {
+        let authenticated = try? checked.get()
+        let claims = authenticated?.claims
+        let card = try claims.flatMap { try transaction.cardStanding(id: $0.sub) }
+        var reason: VerificationReason?
+        switch checked {
+        case .failure(let rejection): reason = VerificationReason(rejection)
+        case .success(let authenticated):
+            if let rejection = authenticated.claims.timeRejection(now: request.now, leeway: settings.clockLeeway) {
+                reason = VerificationReason(rejection)
+            } else if let card {
+                reason = card.rejection(today: CalendarDate(chinaDayOf: request.now))
+            } else {
+                reason = .unknownCard
+            }
+        }
+        let use = claims.map { Self.use(of: $0, now: request.now, leeway: settings.clockLeeway) }
+        if reason == nil, let use,
+            case .used = ledger.lookUp(merchantID: merchantID, nonce: nil, useKey: use.key, nowSeconds: request.nowSeconds)
+        {
+            reason = .alreadyUsedHere
+        }
+        func entry(_ reason: VerificationReason?) -> VerificationEntry {
+            VerificationEntry(
+                id: request.verificationID,
+                merchantID: merchantID,
+                cardID: card?.cardID,
+                codeID: claims?.jti,
+                keyID: authenticated?.kid,
+                valid: reason == nil,
+                reason: reason?.rawValue,
+                nonce: request.nonce,
+                codeExpiresAt: use?.until,
+                createdAt: request.createdAt,
+                response: Self.responseBody(reason: reason, claims: claims, card: card, verificationID: request.verificationID),
+                useKey: reason == nil ? use?.key : nil
+            )
+        }
+        let first = entry(reason)
+        if try transaction.record(first) { return first }
+        let second = entry(.alreadyUsedHere)
+        guard try transaction.record(second) else { throw VerificationRecordError.notInserted }
+        return second
+    }
+
+    /// Verification nonces past their retention are dropped at most once an hour, inside a group.
+    private func pruneNoncesIfDue(_ transaction: VerificationTransaction, nowSeconds: Int) {
+        guard nowSeconds >= nextNoncePrune.load(ordering: .relaxed) else { return }
+        nextNoncePrune.store(nowSeconds + 3600, ordering: .relaxed)
+        try? transaction.pruneNonces(now: nowSeconds)
+    }
+
+    /// Signature and claims, from the cache when this exact code was seen before.
+    func authenticate(_ code: String, now: Date) -> Result<CodeVerifier.Authenticated, CodeRejection> {
+        if let hit = cache.lookup(code) { return .success(hit) }
+        var result = keys.verifier.authenticate(code)
+        if case .failure(.unknownKey) = result, keys.reloadIfStale(now: now) {
+            cache.removeAll()
+            result = keys.verifier.authenticate(code)
+        }
+        if case .success(let authenticated) = result {
+            cache.insert(code, authenticated, nowSeconds: Int(now.timeIntervalSince1970))
+        }
+        return result
+    }
+
+    /// What "already used here" remembers for a code. A phone code is one use per shop until it expires; a
+    /// printed credential lives for years, so it counts once per shop per China calendar day instead.
+    /// Claims were bounds-checked when authenticated, so this arithmetic cannot overflow.
+    static func use(of claims: CodeClaims, now: Date, leeway: Int) -> (key: String, until: Int) {
+        guard claims.exp - claims.iat > 86_400 else { return (claims.jti, claims.exp.saturatingAdd(leeway)) }
+        let today = CalendarDate(chinaDayOf: now)
+        let endOfDay = (today.daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
+        return (claims.jti + "@" + today.description, endOfDay)
+    }
+
+    static func responseBody(reason: VerificationReason?, claims: CodeClaims?, card: CardStanding?, verificationID: String) -> String {
+        var json = JSONText()
+        if let reason {
+            json.add("valid", false)
+            json.add("reason", reason.rawValue)
+            json.add("message", reason.message)
+        } else if let claims, let card {
+            json.add("valid", true)
+            json.add("category", card.category.rawValue)
+            json.add("categoryLabel", card.category.label)
+            json.add("holder", claims.name)
+            json.add("cardExpires", card.validUntil.description)
+            json.add("message", "请核对优待证")
+        }
+        json.add("verificationId", verificationID)
+        return json.string
+    }
+}
+
+/// A record the database would not take even as `already_used_here`: the group is rolled back and answered 503.
+enum VerificationRecordError: Error {
+    case notInserted
+}

@@ -1,0 +1,34 @@
+import Synchronization
+import YongjunCore
+
+/// Merchants, cashier devices and cards already read by the verification path, valid until the database changes
+/// under them. Only hits are kept (a flood of unknown keys cannot grow it), and it is emptied past `capacity` entries.
+final class RegisterCache: Sendable {
+    private struct State {
+        var dataVersion: Int?
+        var merchants: [String: MerchantCredential] = [:]
+        var cards: [String: CardStanding] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let capacity = 200_000
+
+    /// Empties the cache when another connection committed since the version last seen.
+    func revalidate(dataVersion: Int) {
+        state.withLock { state in
+            if state.dataVersion != dataVersion || state.cards.count + state.merchants.count > capacity {
+                state = State(dataVersion: dataVersion)
+            }
+        }
+    }
+
+    /// Forget everything: this process itself changed a merchant, device or card (its own commits do not move data_version).
+    func invalidate() {
+        state.withLock { $0 = State() }
+    }
+
+    func merchant(_ key: String) -> MerchantCredential? { state.withLock { $0.merchants[key] } }
+    func card(_ cardID: String) -> CardStanding? { state.withLock { $0.cards[cardID] } }
+    func store(_ credential: MerchantCredential, for key: String) { state.withLock { $0.merchants[key] = credential } }
+    func store(_ standing: CardStanding) { state.withLock { $0.cards[standing.cardID] = standing } }
+}

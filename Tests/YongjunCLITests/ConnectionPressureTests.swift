@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Slow, idle and too many clients, ports that are taken, and stopping: what the process does, not what it means to.
+@Suite("Connections, start and stop of the real server", .timeLimit(.minutes(3)))
+struct ConnectionPressureTests {
+    @Test("half-sent requests are cut off after read_timeout while /healthz keeps answering; idle keep-alive closes after idle_timeout")
+    func slowAndIdleClients() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let server = try ServerProcess(cli: cli, extraArguments: ["--read-timeout", "1", "--idle-timeout", "2"])
+        defer { _ = server.stop() }
+        let slow = try (0..<200).map { _ in try RawConnection(port: server.port) }
+        for connection in slow { connection.send("POST /api/v1/verifications HTTP/1.1\r\nHost: x\r\nContent-Le") }
+        #expect(try await server.client.send("GET", "/healthz").status == 200, "the server answers while they dangle")
+        try await Task.sleep(for: .seconds(2.5))
+        let closed = slow.filter { $0.receive(timeout: 0.5).closed }.count
+        #expect(closed == slow.count, "every half-sent request was cut off (\(closed) of \(slow.count))")
+        let idle = try RawConnection(port: server.port)
+        idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        let first = idle.receive(timeout: 1)
+        #expect(first.text.hasPrefix("HTTP/1.1 200"))
+        #expect(idle.receive(timeout: 4).closed, "an idle keep-alive connection is closed")
+    }
+
+    @Test("connections beyond max_connections get 503 at once and are closed; the server serves again when they go")
+    func connectionLimit() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let server = try ServerProcess(cli: cli, extraArguments: ["--max-connections", "20"])
+        defer { _ = server.stop() }
+        var held = try (0..<30).map { _ in try RawConnection(port: server.port) }
+        let refused = held.map { $0.receive(timeout: 0.3) }.filter { $0.text.hasPrefix("HTTP/1.1 503") && $0.closed }
+        #expect(refused.count >= 10, "\(refused.count) of 30 refused")
+        held.removeAll()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await server.client.send("GET", "/healthz").status == 200)
+    }
+
+    @Test("serve fails within seconds, exit 1, naming the setting and port, when the main or the admin port is taken")
+    func portTaken() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let taken = try OccupiedPort()
+        for (flags, setting) in [
+            (["--port", "\(taken.port)", "--admin-port", "0"], "port"), (["--port", "0", "--admin-port", "\(taken.port)"], "admin_port"),
+        ] {
+            let run = try runTool(["timeout", "20", CLI.binary, "--data-dir", cli.dataDirectory, "serve"] + flags)
+            #expect(run.status == 1, "exit \(run.status): \(run.output)")
+            #expect(
+                run.output.contains("cannot listen on 127.0.0.1:\(taken.port) (setting \(setting)): the address is already in use"),
+                "\(run.output)"
+            )
+        }
+    }
+
+    @Test("SIGTERM with an idle keep-alive connection and a half-sent request open still exits 0 within the drain time")
+    func stopsWithOpenConnections() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let server = try ServerProcess(cli: cli, extraArguments: ["--drain-timeout", "2"])
+        let idle = try RawConnection(port: server.port)
+        idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(idle.receive(timeout: 1).text.hasPrefix("HTTP/1.1 200"))
+        let partial = try RawConnection(port: server.port)
+        partial.send("POST /api/v1/verifications HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        server.process.terminate()
+        let deadline = Date().addingTimeInterval(15)
+        while server.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!server.process.isRunning, "the process stopped")
+        if server.process.isRunning { server.process.interrupt() } else { #expect(server.process.terminationStatus == 0) }
+    }
+
+    @Test("serve on an empty data directory refuses and leaves no database or lock file behind")
+    func emptyDataDirectory() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let run = try cli.run("serve", "--port", "0", "--admin-port", "off")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("keys init"))
+        #expect(!FileManager.default.fileExists(atPath: cli.dataDirectory + "/yongjun.sqlite"))
+        #expect(!FileManager.default.fileExists(atPath: cli.dataDirectory + "/serve.lock"))
+    }
+}

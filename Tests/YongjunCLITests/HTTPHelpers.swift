@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP answer as a client sees it: status, headers (names lower-cased), body.
+struct HTTPReply: @unchecked Sendable {
+    let status: Int
+    let headers: [String: String]
+    let body: String
+
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+    var error: String? { json["error"] as? String }
+    var reason: String? { json["reason"] as? String }
+    var message: String? { json["message"] as? String }
+    /// `name=value` of a Set-Cookie header for `name`, with its attributes.
+    func setCookie(_ name: String) -> String? {
+        headers["set-cookie"]?.components(separatedBy: ", ").first { $0.hasPrefix(name + "=") }
+    }
+    func cookieValue(_ name: String) -> String? {
+        setCookie(name)?.split(separator: ";").first.map { String($0.dropFirst(name.count + 1)) }
+    }
+}
+
+/// Plain HTTP requests: no cookie jar, no redirects followed, many connections at once.
+final class HTTPClient: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    let base: URL
+    private lazy var session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        configuration.httpMaximumConnectionsPerHost = 64
+        configuration.timeoutIntervalForRequest = 30
+        return URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+    }()
+
+    init(_ base: URL) {
+        self.base = base
+    }
+
+    func send(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil) async throws -> HTTPReply {
+        var request = URLRequest(url: URL(string: base.absoluteString + path)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
+        return HTTPReply(status: http.statusCode, headers: fields, body: String(decoding: data, as: UTF8.self))
+    }
+
+    func json(_ path: String, _ object: [String: String], headers: [String: String] = [:]) async throws -> HTTPReply {
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        return try await send("POST", path, headers: headers.merging(["Content-Type": "application/json"]) { $1 }, body: body)
+    }
+
+    func verify(_ code: String, key: String, nonce: String? = nil) async throws -> HTTPReply {
+        var object = ["code": code]
+        if let nonce { object["nonce"] = nonce }
+        return try await json("/api/v1/verifications", object, headers: ["Authorization": "Bearer \(key)"])
+    }
+
+    /// A form post with the CSRF cookie and field a page would carry (fetched from `page` first).
+    func form(_ path: String, page: String, fields: [String: String], cookies: [String: String] = [:]) async throws -> HTTPReply {
+        let first = try await send("GET", page, headers: cookieHeader(cookies))
+        let csrf = first.cookieValue("yj_csrf") ?? cookies["yj_csrf"] ?? ""
+        var all = fields
+        all["csrf"] = csrf
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = all.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        var jar = cookies
+        jar["yj_csrf"] = csrf
+        return try await send(
+            "POST",
+            path,
+            headers: cookieHeader(jar).merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 },
+            body: body
+        )
+    }
+
+    func cookieHeader(_ cookies: [String: String]) -> [String: String] {
+        cookies.isEmpty ? [:] : ["Cookie": cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}
+
+/// A raw TCP connection to 127.0.0.1, for clients that misbehave (half-sent requests, idle sockets).
+final class RawConnection {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw RawError(description: "connect failed: errno \(errno)")
+        }
+    }
+
+    struct RawError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func send(_ text: String) {
+        _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What arrives within `timeout` seconds, and whether the server closed the connection.
+    func receive(timeout: Double) -> (text: String, closed: Bool) {
+        var received = [UInt8]()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000)))
+            guard ready > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            received += buffer[0..<count]
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+
+    deinit { close(descriptor) }
+}
+
+/// A port some other program is listening on.
+final class OccupiedPort {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(descriptor, pointer, length) == 0 && listen(descriptor, 4) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw RawConnection.RawError(description: "could not occupy a port: errno \(errno)") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+}
+
+extension ServerProcess {
+    var client: HTTPClient { HTTPClient(baseURL) }
+    var port: Int { baseURL.port ?? 0 }
+}
+
+extension CLI {
+    /// Activates `card` on the holder API with `pin`; returns the session cookie's value.
+    func activateHolder(_ card: String, pin: String, on client: HTTPClient) async throws -> String {
+        let code = try run("cards", "activation", card).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reply = try await client.json("/api/v1/holder/activate", ["cardNo": card, "activationCode": code, "pin": pin])
+        #expect(reply.status == 200, "\(reply.body)")
+        return try #require(reply.cookieValue("yj_session"))
+    }
+
+    /// A shop's id and key: `merchants add` then `merchants key`.
+    func addShop(_ name: String) throws -> (id: String, key: String) {
+        let id = try run("merchants", "add", "--name", name, "--industry", "catering").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (id, try run("merchants", "key", id).stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+extension HTTPClient {
+    /// The signed-in holder's current code and its 9-digit stand-in.
+    func holderCode(session: String) async throws -> (code: String, shortCode: String) {
+        let reply = try await send("GET", "/api/v1/holder/code", headers: ["Cookie": "yj_session=\(session)"])
+        return (try #require(reply.json["code"] as? String), try #require(reply.json["shortCode"] as? String))
+    }
+}
