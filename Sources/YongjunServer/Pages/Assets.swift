@@ -12,6 +12,7 @@ enum Assets {
         button,.button{display:block;width:100%;margin:20px 0;padding:16px;font-size:24px;font-weight:700;color:#fff;background:var(--accent);border:0;border-radius:10px;text-align:center;text-decoration:none}
         .error{background:#fde8ea;border:2px solid var(--bad);padding:12px;border-radius:8px;font-weight:700}
         .note{color:#333;font-size:18px}
+        .nowrap{white-space:nowrap}
         .big{font-size:40px;font-weight:800;letter-spacing:4px;text-align:center}
         .qr svg{width:100%;height:auto;max-width:360px;display:block;margin:0 auto}
         .result{min-height:45vh;display:flex;flex-direction:column;justify-content:center;padding:28px 18px;border-radius:14px;color:#fff;text-align:center;font-size:34px;font-weight:800;margin-bottom:16px}

@@ -33,7 +33,7 @@ struct PublicPages {
         let shops = try await database.merchants(status: .active, industry: industry).map { merchant -> [String: Any] in
             [
                 "name": merchant.name, "industryLabel": merchant.industry.label, "address": merchant.address ?? "", "benefit": merchant.benefit ?? "",
-                "batch": merchant.batchNumber.map(String.init) ?? "—",
+                "batch": merchant.batchNumber.map(String.init) ?? "",
             ]
         }
         let filters: [[String: Any]] =

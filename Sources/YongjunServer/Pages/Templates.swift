@@ -32,7 +32,7 @@ enum Templates {
         <label for="cardNo">优待证号</label><input id="cardNo" name="cardNo" autocomplete="username" required value="{{cardNo}}">
         <label for="pin">6 位 PIN</label><input id="pin" name="pin" type="password" inputmode="numeric" maxlength="6" autocomplete="current-password" required>
         <button type="submit">登录</button></form>
-        <p class="note">第一次使用？请用事务局发放的激活码 <a href="/card/activate">激活</a>。</p>
+        <p class="note">第一次使用？请用事务局发放的激活码 <a class="nowrap" href="/card/activate">激活</a>。</p>
         """
 
     static let cardActivate = """
@@ -80,7 +80,7 @@ enum Templates {
     static let shops = """
         <h1>合作商户</h1>
         <nav>{{#filters}}<a href="{{href}}"{{#current}} class="current"{{/current}}>{{label}}</a>{{/filters}}</nav>
-        <ul class="shops">{{#shops}}<li><strong>{{name}}</strong> · {{industryLabel}}<br>{{address}}<br>优惠：{{benefit}}<br><span class="note">第 {{batch}} 批</span></li>{{/shops}}</ul>
+        <ul class="shops">{{#shops}}<li><strong>{{name}}</strong> · {{industryLabel}}{{#address}}<br>{{address}}{{/address}}{{#benefit}}<br>优惠：{{benefit}}{{/benefit}}{{#batch}}<br><span class="note">第 {{batch}} 批合作商户</span>{{/batch}}</li>{{/shops}}</ul>
         {{^shops}}<p>暂无商户。</p>{{/shops}}
         """
 
