@@ -16,9 +16,16 @@ public struct CardImportSummary: Sendable, Equatable, Codable {
 }
 
 extension AppDatabase {
-    /// Inserts new cards and updates changed ones, keyed on the card number, all in one transaction.
+    /// Rows written per write transaction by an import: each holds SQLite's single write lock for a few
+    /// milliseconds, so shops' verifications (which need that lock for every group commit) wait at most that.
+    static let importChunk = 200
+
+    /// Inserts new cards and updates changed ones, keyed on the card number.
     ///
-    /// Revocation is never undone by an import. With `dryRun` the transaction is rolled back.
+    /// The file was validated whole before this is called (all rows or none); the changes are worked out from one
+    /// read of the register and then written in short transactions, the audit entry with the last one. An import
+    /// cut short (a crash) is completed by running it again: rows already written are unchanged the second time.
+    /// Only the imported fields are written, so a revocation made meanwhile is never undone. `dryRun` writes nothing.
     public func importCards(
         _ cards: [ImportedCard],
         hasher: IDNumberHasher,
@@ -28,59 +35,78 @@ extension AppDatabase {
         source: String = ""
     ) throws -> CardImportSummary {
         defer { registerCache.invalidate() }
+        let existing = try dbWriter.read { db in
+            // One read of the register instead of a query per row (the bureau's file has ~10^4 rows).
+            Dictionary(try Card.fetchAll(db).map { ($0.cardNo, $0) }, uniquingKeysWith: { first, _ in first })
+        }
         var summary = CardImportSummary()
+        var changes: [Card] = []
         let stamp = Timestamp.iso(now)
         var generator = SystemRandomNumberGenerator()
-        try dbWriter.writeWithoutTransaction { db in
-            try db.inTransaction {
-                // One read of the register instead of a query per row (the bureau's file has ~10^4 rows).
-                let existing = Dictionary(try Card.fetchAll(db).map { ($0.cardNo, $0) }, uniquingKeysWith: { first, _ in first })
-                for imported in cards {
-                    let hash = hasher.hash(imported.idNumber)
-                    if var card = existing[imported.cardNo] {
-                        let before = card
-                        card.name = imported.name
-                        card.idNumberHash = hash
-                        card.category = imported.category
-                        card.validUntil = imported.validUntil.description
-                        card.phone = imported.phone
-                        if card == before {
-                            summary.unchanged += 1
-                        } else {
-                            card.updatedAt = stamp
-                            try card.update(db)
-                            summary.updated += 1
-                        }
-                    } else {
-                        let card = Card(
-                            id: RandomText.base32(count: 16, using: &generator),
-                            cardNo: imported.cardNo,
-                            name: imported.name,
-                            idNumberHash: hash,
-                            category: imported.category,
-                            validUntil: imported.validUntil.description,
-                            phone: imported.phone,
-                            status: "active",
-                            revokedAt: nil,
-                            revokeReason: nil,
-                            createdAt: stamp,
-                            updatedAt: stamp
-                        )
-                        try card.insert(db)
-                        summary.inserted += 1
-                    }
-                }
-                if dryRun { return .rollback }
-                if let audit {
+        for imported in cards {
+            var card =
+                existing[imported.cardNo]
+                ?? Card(
+                    id: RandomText.base32(count: 16, using: &generator),
+                    cardNo: imported.cardNo,
+                    name: "",
+                    idNumberHash: "",
+                    category: imported.category,
+                    validUntil: "",
+                    phone: nil,
+                    status: "active",
+                    revokedAt: nil,
+                    revokeReason: nil,
+                    createdAt: stamp,
+                    updatedAt: stamp
+                )
+            let before = existing[imported.cardNo]
+            card.name = imported.name
+            card.idNumberHash = hasher.hash(imported.idNumber)
+            card.category = imported.category
+            card.validUntil = imported.validUntil.description
+            card.phone = imported.phone
+            if before == nil {
+                summary.inserted += 1
+            } else if card == before {
+                summary.unchanged += 1
+                continue
+            } else {
+                card.updatedAt = stamp
+                summary.updated += 1
+            }
+            changes.append(card)
+        }
+        guard !dryRun else { return summary }
+        let chunks = stride(from: 0, to: max(changes.count, 1), by: Self.importChunk).map { changes[$0..<min($0 + Self.importChunk, changes.count)] }
+        for (index, chunk) in chunks.enumerated() {
+            try dbWriter.write { db in
+                for card in chunk { try Self.upsertImported(card, db) }
+                if index == chunks.count - 1, let audit {
                     let details = [
                         "file": source, "inserted": "\(summary.inserted)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)",
                     ]
                     try appendAudit(db, audit, AuditNote(action: "cards.import", subject: source, details: details), now: now)
                 }
-                return .commit
             }
         }
         return summary
+    }
+
+    /// Writes a card's imported fields; a new card is inserted, an existing one keeps its status and revocation.
+    private static func upsertImported(_ card: Card, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+                ON CONFLICT (card_no) DO UPDATE SET name = excluded.name, id_number_hash = excluded.id_number_hash,
+                    category = excluded.category, valid_until = excluded.valid_until, phone = excluded.phone,
+                    updated_at = excluded.updated_at
+                """
+        ).execute(arguments: [
+            card.id, card.cardNo, card.name, card.idNumberHash, card.category.rawValue, card.validUntil, card.phone, card.createdAt,
+            card.updatedAt,
+        ])
     }
 
     public func card(number cardNo: String) throws -> Card? {
