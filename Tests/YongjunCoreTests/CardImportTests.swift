@@ -176,3 +176,21 @@ struct EncodingTests {
         #expect(!key.secretHash.contains(key.secret))
     }
 }
+
+@Suite("Hostile import input")
+struct HostileImportTests {
+    @Test("a field padded with a thousand spaces is trimmed, and a field over 4096 characters stops the file at its line")
+    func hugeFields() {
+        let padded = CardImport.parse(
+            "card_no,name,id_number,category,valid_until\nLZ1,\u{3000}张三\(String(repeating: " ", count: 1000)),\(validIDNumber("44188219650312123")),veteran,2099-12-31\n"
+        )
+        #expect(padded.problems.isEmpty)
+        #expect(padded.cards.first?.name == "张三")
+        let huge = CardImport.parse(
+            "card_no,name,id_number,category,valid_until\nLZ1,张三,\(validIDNumber("44188219650312123")),veteran,2099-12-31\nLZ2,\(String(repeating: "李", count: 5000)),\(validIDNumber("44188219700101456")),veteran,2099-12-31\n"
+        )
+        #expect(huge.cards.isEmpty)
+        #expect(huge.problems.map { $0.line } == [3])
+        #expect(huge.problems.first?.reason.contains("longer than 4096") == true)
+    }
+}

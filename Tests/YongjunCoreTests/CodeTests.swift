@@ -138,3 +138,34 @@ struct CodeTests {
         #expect(published["d"] == nil)
     }
 }
+
+@Suite("Time claims from outside")
+struct ClaimBoundsTests {
+    let key = makeKey(3)
+
+    func verdict(iat: Int, nbf: Int, exp: Int) throws -> Result<CodeVerifier.Authenticated, CodeRejection> {
+        let claims = CodeClaims(iss: "yongjun", sub: "card-abc", jti: "J", iat: iat, nbf: nbf, exp: exp, cat: "veteran", name: "张*三")
+        let token = try CodeIssuer(key: key, issuer: "yongjun").sign(claims)
+        return CodeVerifier(keyRing: KeyRing(keys: [key]), issuer: "yongjun").verify(token, now: referenceNow, leeway: 30)
+    }
+
+    @Test("extreme and inconsistent times signed with a real key are typed rejections, never a trap")
+    func extremes() throws {
+        let now = Int(referenceNow.timeIntervalSince1970)
+        #expect(try verdict(iat: now, nbf: now, exp: .max) == .failure(.malformed))
+        #expect(try verdict(iat: .min, nbf: .min, exp: now) == .failure(.malformed))
+        #expect(try verdict(iat: .max, nbf: .max, exp: .max) == .failure(.malformed))
+        #expect(try verdict(iat: now, nbf: now + 10, exp: now) == .failure(.malformed))
+        #expect(try verdict(iat: now, nbf: now - 31, exp: now + 60) == .failure(.malformed))
+        #expect(try verdict(iat: now, nbf: now, exp: now + CodeClaims.longestLifetime + 1) == .failure(.malformed))
+        #expect(try verdict(iat: now + 1_000_000, nbf: now + 1_000_000, exp: now + 1_000_180) == .failure(.notYetValid))
+        #expect(try verdict(iat: now, nbf: now, exp: now + CodeClaims.longestLifetime).map(\.claims.jti) == .success("J"))
+    }
+
+    @Test("saturating addition pins instead of trapping")
+    func saturating() {
+        #expect(Int.max.saturatingAdd(30) == .max)
+        #expect(Int.min.saturatingAdd(-30) == .min)
+        #expect(5.saturatingAdd(-7) == -2)
+    }
+}
