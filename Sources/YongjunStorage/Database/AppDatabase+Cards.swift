@@ -18,7 +18,7 @@ public struct CardImportSummary: Sendable, Equatable, Codable {
 extension AppDatabase {
     /// Rows written per write transaction by an import: each holds SQLite's single write lock for a few
     /// milliseconds, so shops' verifications (which need that lock for every group commit) wait at most that.
-    static let importChunk = 200
+    static let importChunk = 100
 
     /// Inserts new cards and updates changed ones, keyed on the card number.
     ///
@@ -80,6 +80,8 @@ extension AppDatabase {
         guard !dryRun else { return summary }
         let chunks = stride(from: 0, to: max(changes.count, 1), by: Self.importChunk).map { changes[$0..<min($0 + Self.importChunk, changes.count)] }
         for (index, chunk) in chunks.enumerated() {
+            // A pause between chunks lets a waiting writer (the server's next verification group) take its turn.
+            if index > 0 { usleep(2000) }
             try dbWriter.write { db in
                 for card in chunk { try Self.upsertImported(card, db) }
                 if index == chunks.count - 1, let audit {

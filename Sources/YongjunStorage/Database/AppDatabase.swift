@@ -35,7 +35,13 @@ public struct AppDatabase: Sendable {
 
     static func configuration() -> Configuration {
         var config = Configuration()
-        config.busyMode = .timeout(10)
+        // SQLite's own busy timeout sleeps in growing steps (up to 100 ms) while another connection writes; a
+        // verification group waiting behind an import chunk would then idle long after the lock is free. Poll every
+        // millisecond instead, for about ten seconds in all.
+        config.busyMode = .callback { tries in
+            usleep(1000)
+            return tries < 10_000
+        }
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
