@@ -67,7 +67,7 @@ struct ApplicationsAdvance: AsyncParsableCommand {
 
     func run() async throws {
         let application = try global.openDatabase().advanceApplication(id, note: note, now: Date(), audit: try global.audit())
-        print("application \(id) (\(application.shopName)) is now at \(application.stage.rawValue) (\(application.stage.label))")
+        printLine("application \(id) (\(application.shopName)) is now at \(application.stage.rawValue) (\(application.stage.label))")
     }
 }
 
@@ -99,6 +99,6 @@ struct ApplicationsReject: AsyncParsableCommand {
             now: Date(),
             audit: try global.audit()
         )
-        print("application \(id) (\(application.shopName)) rejected at \(application.rejectedAtStage?.rawValue ?? "?")")
+        printLine("application \(id) (\(application.shopName)) rejected at \(application.rejectedAtStage?.rawValue ?? "?")")
     }
 }

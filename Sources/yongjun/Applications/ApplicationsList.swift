@@ -119,7 +119,7 @@ struct ApplicationsShow: AsyncParsableCommand {
             printCSV(["AT (UTC)", "STEP", "OPERATOR", "NOTE"], rows)
             return
         }
-        print("application \(view.id) — \(view.shopName) (batch \(view.batch))")
+        printLine("application \(view.id) — \(view.shopName) (batch \(view.batch))")
         printTable(
             ["FIELD", "VALUE"],
             [
