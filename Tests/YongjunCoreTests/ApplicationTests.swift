@@ -105,7 +105,7 @@ struct AuditChainTests {
     @Test("an intact chain verifies; an edit, a deletion, a swap or a cut end is found at the first bad entry")
     func tampering() {
         let log = entries(5)
-        #expect(chain.firstProblem(in: log, expectedCount: 5) == nil)
+        #expect(chain.firstProblem(in: log, seal: chain.readSeal(chain.sealText(AuditHead(count: 5, lastHash: log[4].hash)))) == nil)
         var edited = log
         edited[2].subject = "changed"
         #expect(chain.firstProblem(in: edited)?.seq == 3)
@@ -115,7 +115,7 @@ struct AuditChainTests {
         var swapped = log
         swapped.swapAt(1, 2)
         #expect(chain.firstProblem(in: swapped)?.seq == 2)
-        #expect(chain.firstProblem(in: Array(log.prefix(4)), expectedCount: 5)?.seq == 5)
+        #expect(chain.firstProblem(in: Array(log.prefix(4)), seal: .sealed(AuditHead(count: 5, lastHash: log[4].hash)))?.seq == 5)
         let otherKey = AuditChain(keyBytes: Array(repeating: 8, count: 32))
         #expect(otherKey.firstProblem(in: log)?.seq == 1)
     }

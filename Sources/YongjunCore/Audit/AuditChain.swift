@@ -29,7 +29,7 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 /// entry's fields, so editing, deleting or reordering an entry breaks the chain from that entry on, and
 /// someone holding only the database cannot rebuild a consistent chain.
 public struct AuditChain: Sendable {
-    private let key: SymmetricKey
+    let key: SymmetricKey
 
     public init(keyBytes: [UInt8]) {
         self.key = SymmetricKey(data: keyBytes)
@@ -44,8 +44,8 @@ public struct AuditChain: Sendable {
     }
 
     /// The first problem in `entries` (read in `seq` order), or nil if the chain is intact.
-    /// `expectedCount`, when known from outside the database, also catches entries cut off the end.
-    public func firstProblem(in entries: [AuditEntry], expectedCount: Int64? = nil) -> AuditProblem? {
+    /// `seal`, the head kept outside the database, also catches entries cut off the end; nil skips that check.
+    public func firstProblem(in entries: [AuditEntry], seal: AuditSeal? = nil) -> AuditProblem? {
         var previousHash = ""
         for (index, entry) in entries.enumerated() {
             let expectedSeq = Int64(index + 1)
@@ -75,19 +75,28 @@ public struct AuditChain: Sendable {
             }
             previousHash = entry.hash
         }
-        if let expectedCount, expectedCount > Int64(entries.count) {
-            return AuditProblem(
-                seq: Int64(entries.count + 1),
-                reason: "the log ends at entry \(entries.count) but \(expectedCount) were written: entries were deleted from the end"
-            )
-        }
-        return nil
+        return seal.flatMap { headProblem(entries: entries, seal: $0) }
     }
 }
 
 /// Where the audit chain first breaks.
 public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
+    /// What kind of break: in the entries, at the end, in the head file, or entries committed after the last seal.
+    public enum Kind: Sendable, Equatable {
+        case entry
+        case cutEnd
+        case head
+        case unsealedTail
+    }
+
     public let seq: Int64
     public let reason: String
+    public let kind: Kind
     public var description: String { reason }
+
+    public init(seq: Int64, reason: String, kind: Kind = .entry) {
+        self.seq = seq
+        self.reason = reason
+        self.kind = kind
+    }
 }

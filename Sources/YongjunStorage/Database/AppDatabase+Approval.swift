@@ -61,6 +61,8 @@ extension AppDatabase {
             batch.meetingDate = meetingDate.description
             try batch.update(db)
             auditNote.details["approved"] = merchants.compactMap { $0.applicationId.map(String.init) }.joined(separator: ",")
+            // The shops' ids too, so `audit verify` can replay each shop's status from its first entry.
+            auditNote.details["merchants"] = merchants.compactMap { $0.id.map(String.init) }.joined(separator: ",")
             return (merchants, try Self.summary(of: batch, db))
         }
     }
