@@ -32,6 +32,13 @@ extension AppDatabase {
             guard !candidates.isEmpty else {
                 throw RegisterError("batch \(number) has no application at discussion (讨论方案) to approve; advance them first")
             }
+            let byCode = Dictionary(grouping: candidates, by: \.creditCode)
+            if let (code, clash) = byCode.first(where: { $0.value.count > 1 }) {
+                let ids = clash.compactMap(\.id).map(String.init).joined(separator: " and ")
+                throw RegisterError(
+                    "applications \(ids) share credit code \(code); reject the one that is not that shop (`yongjun applications reject ID --reason …`) before approving"
+                )
+            }
             let stamp = Timestamp.iso(now)
             let operatorName = audit?.operatorName ?? "system"
             var merchants: [Merchant] = []
