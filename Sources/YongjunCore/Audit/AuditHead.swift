@@ -1,5 +1,3 @@
-import Crypto
-
 /// The end of the audit log as last sealed: how many entries it held and the last entry's hash.
 public struct AuditHead: Sendable, Equatable {
     public var count: Int64
@@ -44,7 +42,7 @@ extension AuditChain {
     private func sealCode(count: Int64, lastHash: String) -> String {
         // "head|" keeps a seal's message apart from an entry's, which starts with a length prefix.
         let message = "head|\(count)|\(lastHash)"
-        return Base64URL.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key)))
+        return authenticationCode(message)
     }
 
     /// The problem with the log's end given its seal, after the entries themselves checked out.

@@ -23,10 +23,14 @@ public struct AuditReplay: Sendable {
     public private(set) var signingKeys: Set<String> = []
 
     public init(entries: [AuditEntry]) {
-        for entry in entries { apply(entry) }
+        let decoder = JSONDecoder()
+        for entry in entries { apply(entry, decoder) }
     }
 
-    private mutating func apply(_ entry: AuditEntry) {
+    private mutating func apply(_ entry: AuditEntry, _ decoder: JSONDecoder) {
+        func details() -> [String: String] {
+            (try? decoder.decode([String: String].self, from: Data(entry.details.utf8))) ?? [:]
+        }
         let seq = entry.seq
         switch entry.action {
         case "merchants.add", "merchants.reinstate":
@@ -36,13 +40,13 @@ public struct AuditReplay: Sendable {
         case "merchants.revoke":
             if let id = Self.number(entry.subject, after: "merchant ") { merchantStatus[id] = Fact(value: "revoked", seq: seq) }
         case "applications.advance":
-            if let id = Self.number(entry.subject, after: "application "), let to = Self.details(entry)["to"] {
+            if let id = Self.number(entry.subject, after: "application "), let to = details()["to"] {
                 applicationStage[id] = Fact(value: to, seq: seq)
             }
         case "applications.reject":
             if let id = Self.number(entry.subject, after: "application ") { applicationStage[id] = Fact(value: "rejected", seq: seq) }
         case "batches.approve":
-            let details = Self.details(entry)
+            let details = details()
             for id in Self.numbers(details["approved"]) {
                 applicationStage[id] = Fact(value: "approved", seq: seq)
                 approvedApplications.insert(id)
@@ -51,7 +55,7 @@ public struct AuditReplay: Sendable {
         case "cards.revoke":
             revokedCards[entry.subject] = seq
         case "cards.import":
-            cardsInserted += Int(Self.details(entry)["inserted"] ?? "") ?? 0
+            cardsInserted += Int(details()["inserted"] ?? "") ?? 0
         case "keys.init", "keys.rotate":
             signingKeys.insert(entry.subject)
         default:
@@ -65,9 +69,5 @@ public struct AuditReplay: Sendable {
 
     private static func numbers(_ list: String?) -> [Int64] {
         (list ?? "").split(separator: ",").compactMap { Int64($0) }
-    }
-
-    private static func details(_ entry: AuditEntry) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(entry.details.utf8))) ?? [:]
     }
 }
