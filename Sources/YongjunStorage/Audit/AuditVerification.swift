@@ -19,12 +19,22 @@ public struct AuditVerification: Sendable {
 
     /// One line per problem, as `audit verify` and `restore --check-only` print them.
     public var problemLines: [String] {
-        (chain.map { ["audit log broken at entry \($0.seq): \($0.reason)"] } ?? [])
+        (chain.map { [Self.line(for: $0)] } ?? [])
             + state.map { "state differs from the audit log: \($0)" }
             + unauditedKeys.map {
                 "signing key \($0) (keys/signing/\($0).json) has no keys.init or keys.rotate entry: it was written outside an audited "
                     + "`yongjun keys` command; if nobody on your team made it, move it out of keys/signing and find out who did"
             }
+    }
+
+    /// How `audit verify` and `restore` word a break in the chain or at its end.
+    static func line(for problem: AuditProblem) -> String {
+        switch problem.kind {
+        case .entry: "audit log broken at entry \(problem.seq): \(problem.reason)"
+        case .cutEnd: "audit log cut: \(problem.reason)"
+        case .head: "audit head not trustworthy: \(problem.reason)"
+        case .unsealedTail: "audit head behind the log: \(problem.reason)"
+        }
     }
 }
 

@@ -47,7 +47,7 @@ extension AppDatabase {
             let verification = try verifyAudit(db, chain: audit.chain, seal: seal ?? .missing, keyIDs: [])
             if let problem = verification.chain, !(seal == nil && problem.kind == .head) {
                 let hint = problem.seq == 1 ? " (or the backup belongs to a different keys/audit.key)" : ""
-                lines.append(BackupCheck.Line(passed: false, text: "audit log broken at entry \(problem.seq): \(problem.reason)\(hint)"))
+                lines.append(BackupCheck.Line(passed: false, text: AuditVerification.line(for: problem) + hint))
             } else {
                 lines.append(
                     BackupCheck.Line(passed: true, text: "audit log intact: \(verification.entries) entries" + (seal == nil ? "" : ", sealed"))
@@ -94,7 +94,9 @@ extension AppDatabase {
         registerCache.invalidate()
         let details = ["sealed": check.sealed ? "yes" : "no (allowed by --allow-unsealed)"]
         let head = try dbWriter.write { db in
-            try appendAudit(db, audit, AuditNote(action: "database.restore", subject: path, details: details), now: now)
+            // The seal described the file; the live database's end is sealed by audit.head instead.
+            if try db.tableExists("backup_seal") { try db.execute(sql: "DELETE FROM backup_seal") }
+            return try appendAudit(db, audit, AuditNote(action: "database.restore", subject: path, details: details), now: now)
         }
         // The head described the log that was just replaced; it now describes the restored one.
         try audit.replaceHead(with: head)
