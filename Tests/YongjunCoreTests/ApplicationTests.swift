@@ -119,4 +119,20 @@ struct AuditChainTests {
         let otherKey = AuditChain(keyBytes: Array(repeating: 8, count: 32))
         #expect(otherKey.firstProblem(in: log)?.seq == 1)
     }
+
+    @Test("a head sealed with the audit key reads back; a bare count is unsealed; another key's seal or an edited count is forged")
+    func seals() {
+        let head = AuditHead(count: 5, lastHash: entries(5)[4].hash)
+        let text = chain.sealText(head)
+        #expect(chain.readSeal(text) == .sealed(head))
+        #expect(chain.readSeal(nil) == .missing)
+        #expect(chain.readSeal("5\n") == .unsealed(count: 5))
+        #expect(AuditChain(keyBytes: Array(repeating: 8, count: 32)).readSeal(text) == .forged)
+        #expect(chain.readSeal(text.replacingOccurrences(of: " 5 ", with: " 4 ")) == .forged)
+        #expect(chain.readSeal(chain.sealText(AuditHead(count: 0, lastHash: ""))) == .sealed(AuditHead(count: 0, lastHash: "")))
+        let behind = chain.firstProblem(in: entries(6), seal: .sealed(head))
+        #expect(behind?.kind == .unsealedTail && behind?.seq == 6)
+        #expect(chain.firstProblem(in: [], seal: .missing) == nil)
+        #expect(chain.firstProblem(in: entries(1), seal: .missing)?.kind == .head)
+    }
 }
