@@ -49,6 +49,7 @@ struct BackupSafetyTests {
         // A backup from another data folder: other audit key, other signing keys.
         let stranger = try CLI()
         defer { stranger.remove() }
+        #expect(try stranger.run("restore", good, "--check-only").stderr.contains("restore keys/ from the key backup made with this database first"))
         #expect(try stranger.run("keys", "init").status == 0)
         let foreign = try stranger.run("restore", good, "--check-only")
         #expect(foreign.status == 1)

@@ -51,6 +51,12 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Accept a backup made before backups were sealed (its audit log's end cannot be checked).") var allowUnsealed = false
 
     func run() async throws {
+        // `keys init` here would make a new audit key that cannot check the backup's log: say what to restore first.
+        guard global.keyStore.isInitialized else {
+            throw CLIFailure(
+                message: "no keys in \(global.keyStore.path); restore keys/ from the key backup made with this database first, then run restore again"
+            )
+        }
         let audit = try global.audit()
         let keyIDs = global.keyStore.signingKeyIDs()
         if checkOnly {
