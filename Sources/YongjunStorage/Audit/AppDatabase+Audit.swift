@@ -5,7 +5,7 @@ import YongjunCore
 extension AppDatabase {
     /// Runs `body` in a write transaction and, when `audit` is given, appends its note to the audit log in the
     /// same transaction: the action and its record commit together or not at all. The head is sealed after the
-    /// commit, so a commit that fails never leaves a head counting an entry that is not there.
+    /// commit (see `appendAudit`), so a commit that fails never leaves a head counting an entry that is not there.
     ///
     /// Admin writes may change a shop's or card's standing; this process's own commits do not move SQLite's
     /// `data_version`, so the verification path's register cache is emptied here, once, for all of them.
@@ -16,19 +16,19 @@ extension AppDatabase {
         _ body: (Database, inout AuditNote) throws -> T
     ) throws -> T {
         defer { registerCache.invalidate() }
-        var head: AuditHead?
         let result = try dbWriter.write { db in
             var note = note
             let result = try body(db, &note)
-            if let audit { head = try appendAudit(db, audit, note, now: now) }
+            if let audit { try appendAudit(db, audit, note, now: now) }
             return result
         }
-        if let audit, let head { try audit.advanceHead(to: head) }
+        if let failure = audit?.takeSealFailure() { throw failure }
         return result
     }
 
-    /// Appends one entry chained to the last; runs inside the caller's write transaction. Returns the new head,
-    /// for the caller to seal once the transaction has committed.
+    /// Appends one entry chained to the last; runs inside the caller's write transaction, and seals the head at
+    /// it once that transaction commits (never before, never on rollback), whichever write appended it.
+    @discardableResult
     func appendAudit(_ db: Database, _ audit: AuditContext, _ note: AuditNote, now: Date) throws -> AuditHead {
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         let seq: Int64 = (last?[0] ?? 0) + 1
@@ -50,7 +50,9 @@ extension AppDatabase {
             sql: "INSERT INTO audit_log (seq, at, operator, action, subject, details, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [seq, at, audit.operatorName, note.action, note.subject, details, previousHash, hash]
         )
-        return AuditHead(count: seq, lastHash: hash)
+        let head = AuditHead(count: seq, lastHash: hash)
+        db.afterNextTransaction { _ in audit.sealAfterCommit(head) }
+        return head
     }
 
     /// Appends a standalone audit entry (for actions that change no row, such as printing credentials).

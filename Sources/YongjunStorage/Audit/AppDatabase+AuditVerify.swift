@@ -140,6 +140,7 @@ extension AppDatabase {
             }
             head = try appendAudit(db, audit, AuditNote(action: "audit.reseal", details: ["headBefore": before.summary]), now: now)
         }
+        _ = audit.takeSealFailure()
         try audit.replaceHead(with: head)
         return (before, head)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import YongjunCore
 
 /// Who is acting, and how to chain what they do into the audit log.
@@ -10,6 +11,8 @@ public struct AuditContext: Sendable {
     let headPath: String
     /// Serialises head updates between concurrent admin commands.
     let lockPath: String
+    /// Why the last seal after a commit could not be written, for the write that caused it to report.
+    private let sealFailure = SealFailure()
 
     public init(operatorName: String, chain: AuditChain, directory: DataDirectory) {
         self.operatorName = operatorName
@@ -23,9 +26,24 @@ public struct AuditContext: Sendable {
         chain.readSeal(FileManager.default.contents(atPath: headPath).map { String(decoding: $0, as: UTF8.self) })
     }
 
+    /// Seals the head at an entry once its transaction has committed (registered by `appendAudit`). A failure is
+    /// kept for the audited write to report; the head then stays behind, which `audit verify` names.
+    func sealAfterCommit(_ head: AuditHead) {
+        do {
+            try advanceHead(to: head)
+        } catch {
+            sealFailure.record(error)
+        }
+    }
+
+    /// The error of a seal that failed after this context's last commit, if any.
+    func takeSealFailure() -> (any Error)? {
+        sealFailure.take()
+    }
+
     /// Moves the head to a newly committed entry. A head that is missing, forged, in the old format or already
     /// further on is left as it is, so `audit verify` keeps reporting it: only `reseal` may replace it.
-    func advanceHead(to head: AuditHead) throws {
+    private func advanceHead(to head: AuditHead) throws {
         try withLock {
             switch seal {
             case .sealed(let current) where current.count < head.count: try write(head)
@@ -56,6 +74,22 @@ public struct AuditContext: Sendable {
         defer { close(descriptor) }
         flock(descriptor, LOCK_EX)
         return try body()
+    }
+}
+
+/// The last failed seal, shared by copies of one `AuditContext`.
+private final class SealFailure: Sendable {
+    private let error = Mutex<(any Error)?>(nil)
+
+    func record(_ failure: any Error) {
+        error.withLock { $0 = failure }
+    }
+
+    func take() -> (any Error)? {
+        error.withLock { error in
+            defer { error = nil }
+            return error
+        }
     }
 }
 

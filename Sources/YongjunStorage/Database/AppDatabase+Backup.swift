@@ -111,7 +111,7 @@ extension AppDatabase {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return BackupReport(
             path: path,
-            bytes: size ?? 0,
+            bytes: size,
             cards: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cards") ?? 0,
             merchants: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM merchants") ?? 0,
             verifications: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM verifications") ?? 0,

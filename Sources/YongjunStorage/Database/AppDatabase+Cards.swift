@@ -31,7 +31,6 @@ extension AppDatabase {
         var summary = CardImportSummary()
         let stamp = Timestamp.iso(now)
         var generator = SystemRandomNumberGenerator()
-        var head: AuditHead?
         try dbWriter.writeWithoutTransaction { db in
             try db.inTransaction {
                 // One read of the register instead of a query per row (the bureau's file has ~10^4 rows).
@@ -76,12 +75,12 @@ extension AppDatabase {
                     let details = [
                         "file": source, "inserted": "\(summary.inserted)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)",
                     ]
-                    head = try appendAudit(db, audit, AuditNote(action: "cards.import", subject: source, details: details), now: now)
+                    try appendAudit(db, audit, AuditNote(action: "cards.import", subject: source, details: details), now: now)
                 }
                 return .commit
             }
         }
-        if let audit, let head { try audit.advanceHead(to: head) }
+        if let failure = audit?.takeSealFailure() { throw failure }
         return summary
     }
 

@@ -98,7 +98,8 @@ extension AppDatabase {
             if try db.tableExists("backup_seal") { try db.execute(sql: "DELETE FROM backup_seal") }
             return try appendAudit(db, audit, AuditNote(action: "database.restore", subject: path, details: details), now: now)
         }
-        // The head described the log that was just replaced; it now describes the restored one.
+        // The head described the log that was just replaced (so the commit hook left it); it now describes this one.
+        _ = audit.takeSealFailure()
         try audit.replaceHead(with: head)
         return check
     }

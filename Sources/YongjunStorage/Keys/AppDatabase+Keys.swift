@@ -15,17 +15,16 @@ extension AppDatabase {
         }
         var generator = SystemRandomNumberGenerator()
         let key = SigningKey.generate(now: now, using: &generator)
-        var head: AuditHead?
         do {
             try dbWriter.write { db in
-                head = try appendAudit(db, audit, AuditNote(action: first ? "keys.init" : "keys.rotate", subject: key.kid), now: now)
+                try appendAudit(db, audit, AuditNote(action: first ? "keys.init" : "keys.rotate", subject: key.kid), now: now)
                 try store.save(key)
             }
         } catch {
             store.discard(key.kid)
             throw error
         }
-        if let head { try audit.advanceHead(to: head) }
+        if let failure = audit.takeSealFailure() { throw failure }
         return key
     }
 }
