@@ -34,11 +34,12 @@ struct Yongjun: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as CLIFailure {
-            for line in error.details { FileHandle.standardError.write(Data("yongjun: \(line)\n".utf8)) }
-            FileHandle.standardError.write(Data("yongjun: \(error.message)\n".utf8))
+            // Details quote import files and the register, which may carry control characters: escape them.
+            for line in error.details { FileHandle.standardError.write(Data("yongjun: \(TerminalText.escape(line))\n".utf8)) }
+            FileHandle.standardError.write(Data("yongjun: \(TerminalText.escape(error.message))\n".utf8))
             Foundation.exit(error.exitCode)
         } catch let error as any UserFacingError {
-            FileHandle.standardError.write(Data("yongjun: \(error.description)\n".utf8))
+            FileHandle.standardError.write(Data("yongjun: \(TerminalText.escape(error.description))\n".utf8))
             Foundation.exit(1)
         } catch {
             exit(withError: error)

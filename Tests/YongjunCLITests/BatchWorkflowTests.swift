@@ -133,9 +133,10 @@ struct BatchWorkflowTests {
         #expect(forcedUTF8.stderr.contains("is not utf-8 text"))
 
         let again = try cli.run("applications", "import", "--batch", "1", try cli.write("again.csv", "\u{FEFF}" + applicationsCSV(3...4)))
-        #expect(again.status == 1)
-        #expect(again.stderr.contains("line 2: credit_code \(creditCode(3)) already applied in batch 1"))
-        #expect(try cli.run("applications", "list", "--batch", "1", "--json").stdout.components(separatedBy: "\"id\"").count == 4)
+        #expect(again.status == 0, "a credit code already in the batch is taken and flagged, not refused")
+        #expect(again.stdout.contains("1 of them share a credit code with an earlier application in the batch (#4)"))
+        #expect(try cli.run("applications", "list", "--batch", "1").stdout.contains("duplicate of #3"))
+        #expect(try cli.run("applications", "list", "--batch", "1", "--json").stdout.components(separatedBy: "\"id\"").count == 6)
 
         let badCode = String(creditCode(9).dropLast()) + (creditCode(9).last == "0" ? "1" : "0")
         let bad = try cli.write(
@@ -179,7 +180,7 @@ struct BatchWorkflowTests {
         #expect(try cli.run("batches", "open").status == 0)
         #expect(try cli.run("applications", "import", "--batch", "1", try cli.write("a.csv", applicationsCSV(1...3))).status == 0)
         for id in 1...3 { #expect(try cli.run("applications", "advance", String(id)).status == 0) }
-        #expect(try cli.run("audit", "verify").stdout == "audit log intact: 6 entries\n")
+        #expect(try cli.run("audit", "verify").stdout.hasPrefix("audit log intact: 6 entries\n"))
         let tamperings = [
             ("UPDATE audit_log SET details = '{\"from\":\"materials\"}' WHERE seq = 4", "entry 4 was changed"),
             ("DELETE FROM audit_log WHERE seq = 3", "entry 3 is missing"),

@@ -120,7 +120,7 @@ struct PagesTests {
         #expect(done.contains("YJ-1-1"))
         _ = try browser.screenshot(try browser.saved(done, name: "done", base: server.baseURL), name: "apply-done")
         let duplicate = try curl("/apply", form: form.merging(["csrf": try csrf()]) { $1 })
-        #expect(duplicate.contains("无需重复提交"))
+        #expect(duplicate.contains("YJ-1-2"), "a second application with the same credit code is taken and flagged for the bureau")
         let badCode = try curl("/apply", form: form.merging(["csrf": try csrf(), "creditCode": "123"]) { $1 })
         #expect(badCode.contains("统一社会信用代码"))
         #expect(try cli.run("applications", "list", "--batch", "1").stdout.contains("拥军饭店"))

@@ -105,7 +105,7 @@ struct AuditChainTests {
     @Test("an intact chain verifies; an edit, a deletion, a swap or a cut end is found at the first bad entry")
     func tampering() {
         let log = entries(5)
-        #expect(chain.firstProblem(in: log, expectedCount: 5) == nil)
+        #expect(chain.firstProblem(in: log, seal: chain.readSeal(chain.sealText(AuditHead(count: 5, lastHash: log[4].hash)))) == nil)
         var edited = log
         edited[2].subject = "changed"
         #expect(chain.firstProblem(in: edited)?.seq == 3)
@@ -115,8 +115,24 @@ struct AuditChainTests {
         var swapped = log
         swapped.swapAt(1, 2)
         #expect(chain.firstProblem(in: swapped)?.seq == 2)
-        #expect(chain.firstProblem(in: Array(log.prefix(4)), expectedCount: 5)?.seq == 5)
+        #expect(chain.firstProblem(in: Array(log.prefix(4)), seal: .sealed(AuditHead(count: 5, lastHash: log[4].hash)))?.seq == 5)
         let otherKey = AuditChain(keyBytes: Array(repeating: 8, count: 32))
         #expect(otherKey.firstProblem(in: log)?.seq == 1)
+    }
+
+    @Test("a head sealed with the audit key reads back; a bare count is unsealed; another key's seal or an edited count is forged")
+    func seals() {
+        let head = AuditHead(count: 5, lastHash: entries(5)[4].hash)
+        let text = chain.sealText(head)
+        #expect(chain.readSeal(text) == .sealed(head))
+        #expect(chain.readSeal(nil) == .missing)
+        #expect(chain.readSeal("5\n") == .unsealed(count: 5))
+        #expect(AuditChain(keyBytes: Array(repeating: 8, count: 32)).readSeal(text) == .forged)
+        #expect(chain.readSeal(text.replacingOccurrences(of: " 5 ", with: " 4 ")) == .forged)
+        #expect(chain.readSeal(chain.sealText(AuditHead(count: 0, lastHash: ""))) == .sealed(AuditHead(count: 0, lastHash: "")))
+        let behind = chain.firstProblem(in: entries(6), seal: .sealed(head))
+        #expect(behind?.kind == .unsealedTail && behind?.seq == 6)
+        #expect(chain.firstProblem(in: [], seal: .missing) == nil)
+        #expect(chain.firstProblem(in: entries(1), seal: .missing)?.kind == .head)
     }
 }

@@ -65,8 +65,11 @@ public enum ApplicationImport {
         func problem(_ column: Column, _ reason: String) -> Swift.Result<ImportedApplication, ImportProblem> {
             .failure(ImportProblem(line: row.line, reason: "\(column.display) \(reason)"))
         }
-        for column in Column.allCases where value(column).isEmpty {
-            return problem(column, "is empty")
+        for column in Column.allCases {
+            if let index = columns[column], let control = TerminalText.firstControlCharacter(in: row.fields[index]) {
+                return problem(column, "contains the control character \(TerminalText.name(control)); type the text again without it")
+            }
+            if value(column).isEmpty { return problem(column, "is empty") }
         }
         for column in [Column.shopName, .address, .contact, .benefit] where value(column).count > 200 {
             return problem(column, "is longer than 200 characters")

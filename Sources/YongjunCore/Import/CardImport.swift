@@ -71,6 +71,11 @@ public enum CardImport {
         func problem(_ column: Column, _ reason: String) -> Swift.Result<ImportedCard, ImportProblem> {
             .failure(ImportProblem(line: row.line, reason: "\(column.display) \(reason)"))
         }
+        for (column, index) in columns.sorted(by: { $0.value < $1.value }) {
+            if let control = TerminalText.firstControlCharacter(in: row.fields[index]) {
+                return problem(column, "contains the control character \(TerminalText.name(control)); remove it in the spreadsheet")
+            }
+        }
         let cardNo = value(.cardNo)
         guard !cardNo.isEmpty else { return problem(.cardNo, "is empty") }
         guard cardNo.count <= 32, cardNo.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {

@@ -76,15 +76,18 @@ struct PublicPages {
             return again("目前没有正在受理的申请批次，请关注事务局通知", .conflict)
         }
         do {
+            // A credit code already in this batch is taken and flagged for the bureau, not refused: a stranger may have
+            // used a real shop's code first, and the real shop must still be able to apply.
             let saved = try database.importApplications([application], batch: number, now: Date(), source: "网上申请")
-            let reference = "YJ-\(number)-\(saved.first?.id ?? 0)"
             return renderer.page(
                 title: "申请已提交",
                 template: "apply-done",
-                data: ["reference": reference, "batch": number, "contact": application.contact]
+                data: [
+                    "reference": saved.first?.reference ?? "", "batch": number, "contact": application.contact, "phone": application.phone,
+                ]
             )
         } catch is ImportConflicts {
-            return again("该统一社会信用代码已在本批次申请过或已是合作商户，无需重复提交。如需修改请联系事务局。", .conflict)
+            return again("该统一社会信用代码已是合作商户，或仍在上一批次审核中，无需重复提交。如需修改请联系事务局。", .conflict)
         }
     }
 

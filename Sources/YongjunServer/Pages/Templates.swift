@@ -101,7 +101,8 @@ enum Templates {
 
     static let applyDone = """
         <h1>申请已提交</h1>
-        <p>请记下您的申请编号：</p><p class="big">{{reference}}</p>
-        <p>您的申请已进入第 {{batch}} 批“收集资料”阶段，事务局将与 {{contact}} 联系。</p>
+        <p>请记下或截图保存您的申请编号：</p><p class="big">{{reference}}</p>
+        <p>下一步：您的申请已进入第 {{batch}} 批“收集资料”阶段。事务局工作人员将拨打 {{phone}} 与 {{contact}} 联系，核对营业执照等资料，请准备好营业执照原件。</p>
+        <p class="note">之后依次为资格审核、实地考核、讨论方案和开会通过。查询进度或更正资料，请致电事务局并报上申请编号 {{reference}}。</p>
         """
 }

@@ -43,22 +43,15 @@ extension AppDatabase {
             var problems: [ImportProblem] = []
             for imported in applications {
                 let code = imported.creditCode.value
-                if let existing = latest[code] {
-                    if existing.batch == number {
-                        problems.append(
-                            ImportProblem(
-                                line: imported.line,
-                                reason: "credit_code \(code) already applied in batch \(number) (application \(existing.id))"
-                            )
+                // A second application with the same code in this batch is taken and flagged (`duplicate of #ID`):
+                // a stranger may have applied first with a real shop's code, and the bureau decides which is real.
+                if let existing = latest[code], existing.batch != number, existing.stage.isUnderReview {
+                    problems.append(
+                        ImportProblem(
+                            line: imported.line,
+                            reason: "credit_code \(code) is still under review in batch \(existing.batch) (application \(existing.id))"
                         )
-                    } else if existing.stage.isUnderReview {
-                        problems.append(
-                            ImportProblem(
-                                line: imported.line,
-                                reason: "credit_code \(code) is still under review in batch \(existing.batch) (application \(existing.id))"
-                            )
-                        )
-                    }
+                    )
                 }
                 if let merchant = partners[code] {
                     problems.append(

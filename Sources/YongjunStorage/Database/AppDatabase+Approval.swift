@@ -32,6 +32,13 @@ extension AppDatabase {
             guard !candidates.isEmpty else {
                 throw RegisterError("batch \(number) has no application at discussion (讨论方案) to approve; advance them first")
             }
+            let byCode = Dictionary(grouping: candidates, by: \.creditCode)
+            if let (code, clash) = byCode.first(where: { $0.value.count > 1 }) {
+                let ids = clash.compactMap(\.id).map(String.init).joined(separator: " and ")
+                throw RegisterError(
+                    "applications \(ids) share credit code \(code); reject the one that is not that shop (`yongjun applications reject ID --reason …`) before approving"
+                )
+            }
             let stamp = Timestamp.iso(now)
             let operatorName = audit?.operatorName ?? "system"
             var merchants: [Merchant] = []
@@ -61,6 +68,8 @@ extension AppDatabase {
             batch.meetingDate = meetingDate.description
             try batch.update(db)
             auditNote.details["approved"] = merchants.compactMap { $0.applicationId.map(String.init) }.joined(separator: ",")
+            // The shops' ids too, so `audit verify` can replay each shop's status from its first entry.
+            auditNote.details["merchants"] = merchants.compactMap { $0.id.map(String.init) }.joined(separator: ",")
             return (merchants, try Self.summary(of: batch, db))
         }
     }

@@ -92,6 +92,7 @@ extension AppDatabase {
                 }
             }
         }
+        if let failure = audit?.takeSealFailure() { throw failure }
         return summary
     }
 

@@ -107,11 +107,6 @@ extension AppDatabase {
         if let industry { request = request.filter(Column("industry") == industry.rawValue) }
         return request
     }
-
-    /// Appends a standalone audit entry (for actions outside the database, such as key rotation).
-    public func recordAudit(_ audit: AuditContext, _ note: AuditNote, now: Date) throws {
-        try dbWriter.write { db in try appendAudit(db, audit, note, now: now) }
-    }
 }
 
 extension AppDatabase {

@@ -193,6 +193,46 @@ extension AppDatabase {
                     """
             )
         }
+        migrator.registerMigration("v5 backup seal, applications may share a credit code") { db in
+            // A shop's credit code may now appear twice in a batch (a stranger may apply first with a real shop's
+            // code); the bureau sees both and decides. SQLite cannot drop a table constraint, so the table is rebuilt.
+            try db.execute(
+                sql: """
+                    CREATE TABLE backup_seal (
+                        sealed_at TEXT NOT NULL,
+                        head TEXT NOT NULL
+                    );
+
+                    CREATE TABLE applications_v5 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        batch_number INTEGER NOT NULL REFERENCES batches(number),
+                        shop_name TEXT NOT NULL,
+                        credit_code TEXT NOT NULL,
+                        industry TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        contact TEXT NOT NULL,
+                        phone TEXT NOT NULL,
+                        benefit TEXT NOT NULL,
+                        stage TEXT NOT NULL DEFAULT 'materials'
+                            CHECK (stage IN ('materials', 'qualification', 'inspection', 'discussion', 'approved', 'rejected')),
+                        rejected_at_stage TEXT,
+                        reject_reason TEXT,
+                        merchant_id INTEGER REFERENCES merchants(id),
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    INSERT INTO applications_v5 (id, batch_number, shop_name, credit_code, industry, address, contact, phone, benefit, stage,
+                        rejected_at_stage, reject_reason, merchant_id, created_at, updated_at)
+                    SELECT id, batch_number, shop_name, credit_code, industry, address, contact, phone, benefit, stage,
+                        rejected_at_stage, reject_reason, merchant_id, created_at, updated_at
+                    FROM applications;
+                    DROP TABLE applications;
+                    ALTER TABLE applications_v5 RENAME TO applications;
+                    CREATE INDEX applications_credit_code ON applications(credit_code);
+                    CREATE INDEX applications_batch_credit_code ON applications(batch_number, credit_code);
+                    """
+            )
+        }
         return migrator
     }
 }

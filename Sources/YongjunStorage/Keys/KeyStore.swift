@@ -22,10 +22,17 @@ public struct KeyStore: Sendable {
         var d: String
     }
 
-    public var isInitialized: Bool { FileManager.default.fileExists(atPath: signingPath) }
+    /// True once a signing key file exists.
+    public var isInitialized: Bool { !signingKeyIDs().isEmpty }
 
-    /// Creates the first signing key and the ID-number hashing key.
-    public func initialize(now: Date) throws -> SigningKey {
+    /// The ids of the signing key files, without reading them.
+    public func signingKeyIDs() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: signingPath)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(".json".count)) }.sorted()
+    }
+
+    /// Creates the folders, the ID-number hashing key and the audit key; refuses once a signing key exists.
+    public func prepare() throws {
         guard !isInitialized else { throw KeyStoreError.alreadyInitialized(path) }
         for folder in [path, signingPath] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -34,10 +41,17 @@ public struct KeyStore: Sendable {
         for file in [idHashKeyPath, auditKeyPath] where !FileManager.default.fileExists(atPath: file) {
             try SecretFile.write(Array(Base64URL.encode(RandomText.bytes(count: 32, using: &generator)).utf8), to: file)
         }
+    }
+
+    /// Creates the first signing key without an audit entry (test fixtures); `yongjun keys init` goes through
+    /// `AppDatabase.addSigningKey`, which records the key in the same transaction.
+    public func initialize(now: Date) throws -> SigningKey {
+        try prepare()
         return try addSigningKey(now: now)
     }
 
-    /// Adds a new signing key that signs from now on; older keys stay published so their codes stay valid.
+    /// Adds a new signing key without an audit entry (test fixtures); `yongjun keys rotate` goes through
+    /// `AppDatabase.addSigningKey`.
     public func rotate(now: Date) throws -> SigningKey {
         guard isInitialized else { throw KeyStoreError.notInitialized(path) }
         return try addSigningKey(now: now)
@@ -46,9 +60,20 @@ public struct KeyStore: Sendable {
     private func addSigningKey(now: Date) throws -> SigningKey {
         var generator = SystemRandomNumberGenerator()
         let key = SigningKey.generate(now: now, using: &generator)
-        let stored = StoredKey(kid: key.kid, createdAt: now.timeIntervalSince1970, d: Base64URL.encode(key.privateKey.rawRepresentation))
-        try SecretFile.write(Array(try JSONEncoder().encode(stored)), to: signingPath + "/\(key.kid).json")
+        try save(key)
         return key
+    }
+
+    /// Writes a signing key's file (mode 0600, never over an existing one).
+    func save(_ key: SigningKey) throws {
+        let stored = StoredKey(kid: key.kid, createdAt: key.createdAt.timeIntervalSince1970, d: Base64URL.encode(key.privateKey.rawRepresentation))
+        try SecretFile.write(Array(try JSONEncoder().encode(stored)), to: signingPath + "/\(key.kid).json")
+    }
+
+    /// Removes a key file whose audit entry did not commit.
+    func discard(_ kid: String) {
+        unlink(signingPath + "/\(kid).json")
+        SecretFile.syncFolder(of: signingPath + "/\(kid).json")
     }
 
     /// Loads every signing key, refusing files that others can read.

@@ -52,6 +52,9 @@ public struct Application: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
+
+    /// The reference number the applicant is given (YJ-batch-id), which they quote when they call the bureau.
+    public var reference: String { "YJ-\(batchNumber)-\(id ?? 0)" }
 }
 
 /// One step in an application's history: who moved it from where to where, when, and why.

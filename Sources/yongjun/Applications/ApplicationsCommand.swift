@@ -39,7 +39,8 @@ struct ApplicationsImport: AsyncParsableCommand {
         let parsed = ApplicationImport.parse(text, progress: progress.update)
         guard parsed.problems.isEmpty else { throw refuseImport(file, parsed.problems) }
         do {
-            let imported = try global.openDatabase().importApplications(
+            let database = try global.openDatabase()
+            let imported = try database.importApplications(
                 parsed.applications,
                 batch: batch,
                 now: Date(),
@@ -48,6 +49,13 @@ struct ApplicationsImport: AsyncParsableCommand {
             )
             let ids = imported.compactMap(\.id)
             print("imported \(imported.count) application(s) into batch \(batch)" + (ids.isEmpty ? "" : " (ids \(ids.first!)–\(ids.last!))"))
+            let duplicates = try database.applicationReviews(imported).filter { $0.value.duplicateOf != nil }.keys.sorted()
+            if !duplicates.isEmpty {
+                print(
+                    "\(duplicates.count) of them share a credit code with an earlier application in the batch (\(duplicates.map { "#\($0)" }.joined(separator: ", "))); "
+                        + "`yongjun applications show ID` puts them side by side"
+                )
+            }
         } catch let conflicts as ImportConflicts {
             throw refuseImport(file, conflicts.problems)
         }
@@ -67,7 +75,7 @@ struct ApplicationsAdvance: AsyncParsableCommand {
 
     func run() async throws {
         let application = try global.openDatabase().advanceApplication(id, note: note, now: Date(), audit: try global.audit())
-        print("application \(id) (\(application.shopName)) is now at \(application.stage.rawValue) (\(application.stage.label))")
+        printLine("application \(id) (\(application.shopName)) is now at \(application.stage.rawValue) (\(application.stage.label))")
     }
 }
 
@@ -99,6 +107,6 @@ struct ApplicationsReject: AsyncParsableCommand {
             now: Date(),
             audit: try global.audit()
         )
-        print("application \(id) (\(application.shopName)) rejected at \(application.rejectedAtStage?.rawValue ?? "?")")
+        printLine("application \(id) (\(application.shopName)) rejected at \(application.rejectedAtStage?.rawValue ?? "?")")
     }
 }

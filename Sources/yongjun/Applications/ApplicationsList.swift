@@ -23,8 +23,16 @@ struct ApplicationView: Encodable {
     let merchantId: Int64?
     let createdAt: String
     let updatedAt: String
+    /// The number the applicant was given (YJ-batch-id).
+    let reference: String
+    /// The earlier application in the same batch with the same credit code, if any.
+    let duplicateOf: Int64?
+    /// Every other application in the same batch with the same credit code.
+    let sameCreditCode: [Int64]
+    /// The applicant's phone against the one on file for the credit code.
+    let phoneCheck: String
 
-    init(_ application: Application) {
+    init(_ application: Application, review: ApplicationReview?) {
         id = application.id ?? 0
         batch = application.batchNumber
         shopName = application.shopName
@@ -43,13 +51,29 @@ struct ApplicationView: Encodable {
         merchantId = application.merchantId
         createdAt = application.createdAt
         updatedAt = application.updatedAt
+        reference = application.reference
+        duplicateOf = review?.duplicateOf
+        sameCreditCode = review?.sameCreditCode ?? []
+        phoneCheck = review?.phoneCheck.description ?? ""
+    }
+
+    /// Views of `applications` with their reviews, read in one go.
+    static func all(_ applications: [Application], in database: AppDatabase) throws -> [ApplicationView] {
+        let reviews = try database.applicationReviews(applications)
+        return applications.map { ApplicationView($0, review: $0.id.flatMap { reviews[$0] }) }
     }
 
     static let header = ["ID", "BATCH", "SHOP", "INDUSTRY", "STAGE", "NOTE"]
 
     var row: [String] {
-        let note = rejectReason.map { "at \(rejectedAtStage ?? "?"): \($0)" } ?? merchantId.map { "merchant \($0)" } ?? ""
-        return [String(id), String(batch), shopName, industryLabel, "\(stage) (\(stageLabel))", note]
+        let outcome = rejectReason.map { "at \(rejectedAtStage ?? "?"): \($0)" } ?? merchantId.map { "merchant \($0)" }
+        let flag =
+            duplicateOf.map { "duplicate of #\($0)" }
+            ?? (sameCreditCode.isEmpty ? nil : "same credit code as " + sameCreditCode.map { "#\($0)" }.joined(separator: ", "))
+        return [
+            String(id), String(batch), shopName, industryLabel, "\(stage) (\(stageLabel))",
+            [flag, outcome].compactMap { $0 }.joined(separator: "; "),
+        ]
     }
 }
 
@@ -74,8 +98,11 @@ struct ApplicationsList: AsyncParsableCommand {
             }
             stageFilter = parsed
         }
-        let views = try global.openDatabase().applications(batch: batch, stage: stageFilter, industry: try parseIndustry(industry))
-            .map(ApplicationView.init)
+        let database = try global.openDatabase()
+        let views = try ApplicationView.all(
+            database.applications(batch: batch, stage: stageFilter, industry: try parseIndustry(industry)),
+            in: database
+        )
         try output.emit(views, header: ApplicationView.header, rows: views.map(\.row))
     }
 }
@@ -102,16 +129,20 @@ struct ApplicationsShow: AsyncParsableCommand {
     struct Detail: Encodable {
         let application: ApplicationView
         let history: [Step]
+        /// The other applications in the batch with the same credit code, so the reviewer sees both side by side.
+        let sameCreditCode: [ApplicationView]
     }
 
     func run() async throws {
-        let history = try global.openDatabase().applicationHistory(id)
-        let view = ApplicationView(history.application)
+        let database = try global.openDatabase()
+        let history = try database.applicationHistory(id)
+        let view = try ApplicationView.all([history.application], in: database)[0]
+        let others = try ApplicationView.all(view.sameCreditCode.map { try database.applicationHistory($0).application }, in: database)
         let steps = history.events.map {
             Step(from: $0.fromStage?.rawValue, to: $0.toStage.rawValue, note: $0.note, operator: $0.operator, at: $0.at)
         }
         if output.json {
-            try printJSON(Detail(application: view, history: steps))
+            try printJSON(Detail(application: view, history: steps, sameCreditCode: others))
             return
         }
         let rows = steps.map { [$0.at, ($0.from.map { "\($0) → " } ?? "") + $0.to, $0.operator, $0.note ?? ""] }
@@ -119,16 +150,28 @@ struct ApplicationsShow: AsyncParsableCommand {
             printCSV(["AT (UTC)", "STEP", "OPERATOR", "NOTE"], rows)
             return
         }
-        print("application \(view.id) — \(view.shopName) (batch \(view.batch))")
+        printLine("application \(view.id) — \(view.shopName) (batch \(view.batch), reference \(view.reference))")
         printTable(
             ["FIELD", "VALUE"],
             [
                 ["credit code", view.creditCode], ["industry", "\(view.industry) (\(view.industryLabel))"], ["address", view.address],
-                ["contact", "\(view.contact) \(view.phone)"], ["benefit", view.benefit], ["stage", "\(view.stage) (\(view.stageLabel))"],
-            ] + (view.rejectReason.map { [["rejected", "at \(view.rejectedAtStage ?? "?"): \($0)"]] } ?? [])
+                ["contact", "\(view.contact) \(view.phone)"], ["phone check", view.phoneCheck], ["benefit", view.benefit],
+                ["stage", "\(view.stage) (\(view.stageLabel))"],
+            ] + (view.duplicateOf.map { [["duplicate of", "#\($0) — the bureau decides which is the shop; reject the other with a reason"]] } ?? [])
+                + (view.rejectReason.map { [["rejected", "at \(view.rejectedAtStage ?? "?"): \($0)"]] } ?? [])
                 + (view.merchantId.map { [["merchant", String($0)]] } ?? [])
         )
         print("")
         printTable(["AT (UTC)", "STEP", "OPERATOR", "NOTE"], rows)
+        if !others.isEmpty {
+            print("")
+            print("same credit code in this batch:")
+            printTable(
+                ["ID", "REFERENCE", "SHOP", "CONTACT", "PHONE", "PHONE CHECK", "STAGE"],
+                ([view] + others).map {
+                    [String($0.id), $0.reference, $0.shopName, $0.contact, $0.phone, $0.phoneCheck, "\($0.stage) (\($0.stageLabel))"]
+                }
+            )
+        }
     }
 }

@@ -8,7 +8,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Show and verify the tamper-evident log of admin actions.",
-        subcommands: [AuditList.self, AuditVerify.self]
+        subcommands: [AuditList.self, AuditVerify.self, AuditReseal.self]
     )
 }
 
@@ -36,17 +36,50 @@ struct AuditList: AsyncParsableCommand {
 struct AuditVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the audit chain; exits 1 naming the first edited, deleted or reordered entry.",
-        discussion: "Example: yongjun audit verify"
+        abstract: "Check the audit chain, its sealed head, the register's state and the signing keys; exits 1 naming each problem.",
+        discussion: """
+            Checks that no entry was edited, deleted, reordered or cut off the end (audit.head is sealed with the
+            audit key), that every shop's status, card's status and application's stage is what replaying the log
+            gives (a direct database edit is named by table, row and field), and that every signing key file has
+            its keys.init or keys.rotate entry.
+
+            Example: yongjun audit verify
+            """
     )
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let database = try global.openDatabase()
-        if let problem = try database.verifyAudit(try global.audit()) {
-            throw CLIFailure(message: "audit log broken at entry \(problem.seq): \(problem.reason)")
+        let verification = try global.openDatabase().verifyAudit(try global.audit(), keyIDs: global.keyStore.signingKeyIDs())
+        guard verification.isIntact else {
+            let lines = verification.problemLines
+            throw CLIFailure(message: lines.count == 1 ? lines[0] : "\(lines.count) problems; see above", details: lines.count == 1 ? [] : lines)
         }
-        print("audit log intact: \(try database.auditEntries().count) entries")
+        let rows = verification.checkedRows
+        print("audit log intact: \(verification.entries) entries")
+        print("head: \(verification.seal.summary)")
+        print("state matches the log: \(rows.merchants) merchants, \(rows.cards) cards, \(rows.applications) applications")
+        print("signing keys: \(verification.auditedKeys.count) created by audited commands")
+    }
+}
+
+struct AuditReseal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reseal",
+        abstract: "Seal audit.head at the log's current end, after checking why it did not match.",
+        discussion: """
+            For the cases `audit verify` names: the machine stopped between a commit and its seal, audit.head is
+            missing, or it is in the old unsealed format. Check the last entries first (`yongjun audit list --limit 20`).
+            Refuses when the chain itself is broken. The reseal is recorded as an entry naming what the head said.
+
+            Example: yongjun audit reseal
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let (before, head) = try global.openDatabase().resealAudit(try global.audit(), now: Date())
+        print("audit.head sealed at entry \(head.count) (it was: \(before.summary))")
     }
 }

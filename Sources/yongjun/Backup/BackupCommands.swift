@@ -9,7 +9,9 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Copy the database to a new file while the server keeps running, then check the copy.",
         discussion: """
-            Uses SQLite's online backup API, so the copy is consistent even under load. Keys are not in the
+            Uses SQLite's online backup API, so the copy is consistent even under load. The file is created
+            owner-only (0600) from its first byte under a temporary name, never through a symlink, and its audit
+            log is sealed with the audit key so `restore` notices entries cut off its end. Keys are not in the
             database: back up the keys/ folder separately (see deploy/OPERATIONS.md).
 
             Example: yongjun --data-dir /var/lib/yongjun backup /var/backups/yongjun/yongjun-$(date +%F).sqlite
@@ -20,10 +22,11 @@ struct BackupCommand: AsyncParsableCommand {
     @Argument(help: "The new backup file (must not exist).") var path: String
 
     func run() async throws {
-        let report = try global.openDatabase().backup(to: path)
+        let (report, warning) = try global.openDatabase().backup(to: path, audit: try global.audit(), now: Date())
         print(
-            "backup written to \(report.path): \(report.bytes) bytes, integrity ok, \(report.cards) cards, \(report.merchants) merchants, \(report.verifications) verifications"
+            "backup written to \(report.path): \(report.bytes) bytes, integrity ok, \(report.cards) cards, \(report.merchants) merchants, \(report.verifications) verifications, \(report.auditEntries) audit entries sealed"
         )
+        if let warning { FileHandle.standardError.write(Data("yongjun: warning: \(warning)\n".utf8)) }
     }
 }
 
@@ -33,8 +36,10 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore",
         abstract: "Check a backup and replace the database's content with it (stop the server first).",
         discussion: """
-            Refuses a file that fails SQLite's integrity check or is not a Yongjun database of this version,
-            and refuses while `yongjun serve` runs on the data directory. Restore keys/ from its own backup.
+            Checks before it replaces anything: SQLite integrity, migrations this version knows, the backup's seal,
+            its audit chain, the register's state against its audit log, and that its signing keys are in keys/.
+            Refuses if any check fails, and while `yongjun serve` runs on the data directory. --check-only prints
+            every check and changes nothing. Restore keys/ from its own backup first.
 
             Example: yongjun --data-dir /var/lib/yongjun restore /var/backups/yongjun/yongjun-2026-11-28.sqlite
             """
@@ -43,11 +48,25 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The backup file.") var path: String
     @Flag(help: "Only check the backup file; change nothing.") var checkOnly = false
+    @Flag(help: "Accept a backup made before backups were sealed (its audit log's end cannot be checked).") var allowUnsealed = false
 
     func run() async throws {
+        // `keys init` here would make a new audit key that cannot check the backup's log: say what to restore first.
+        guard global.keyStore.isInitialized else {
+            throw CLIFailure(
+                message: "no keys in \(global.keyStore.path); restore keys/ from the key backup made with this database first, then run restore again"
+            )
+        }
+        let audit = try global.audit()
+        let keyIDs = global.keyStore.signingKeyIDs()
         if checkOnly {
-            let report = try AppDatabase.check(path)
+            let check = try AppDatabase.checkBackup(path, audit: audit, keyIDs: keyIDs)
+            let report = check.report
             print("\(path): integrity ok, \(report.cards) cards, \(report.merchants) merchants, \(report.verifications) verifications")
+            for line in check.lines { printLine((line.passed ? "ok      " : "FAILED  ") + line.text) }
+            guard check.passed(allowingUnsealed: allowUnsealed) else {
+                throw CLIFailure(message: "\(path) would be refused: \(check.lines.filter { !$0.passed }.count) check(s) failed")
+            }
             return
         }
         try global.dataDirectory.prepare()
@@ -55,10 +74,13 @@ struct RestoreCommand: AsyncParsableCommand {
             throw CLIFailure(message: "a yongjun server is running on \(global.dataDirectory.path); stop it before restoring")
         }
         defer { lock.release() }
-        let database = try global.openDatabase()
-        let report = try database.restore(from: path)
-        try database.recordAudit(try global.audit(), AuditNote(action: "database.restore", subject: path), now: Date())
-        print("restored \(path): \(report.cards) cards, \(report.merchants) merchants, \(report.verifications) verifications")
+        do {
+            let check = try global.openDatabase().restore(from: path, audit: audit, keyIDs: keyIDs, allowUnsealed: allowUnsealed, now: Date())
+            let report = check.report
+            print("restored \(path): \(report.cards) cards, \(report.merchants) merchants, \(report.verifications) verifications")
+        } catch let refused as RestoreRefused {
+            throw CLIFailure(message: refused.description, details: refused.check.lines.filter { !$0.passed }.map(\.text))
+        }
     }
 }
 

@@ -18,7 +18,7 @@ struct MerchantsSuspend: AsyncParsableCommand {
 
     func run() async throws {
         let merchant = try global.openDatabase().changeMerchantStatus(id: id, to: .suspended, reason: reason, now: Date(), audit: try global.audit())
-        print("merchant \(id) (\(merchant.name)) suspended")
+        printLine("merchant \(id) (\(merchant.name)) suspended")
     }
 }
 
@@ -35,7 +35,7 @@ struct MerchantsReinstate: AsyncParsableCommand {
 
     func run() async throws {
         let merchant = try global.openDatabase().changeMerchantStatus(id: id, to: .active, reason: note, now: Date(), audit: try global.audit())
-        print("merchant \(id) (\(merchant.name)) reinstated")
+        printLine("merchant \(id) (\(merchant.name)) reinstated")
     }
 }
 
@@ -54,7 +54,7 @@ struct MerchantsRevoke: AsyncParsableCommand {
 
     func run() async throws {
         let merchant = try global.openDatabase().changeMerchantStatus(id: id, to: .revoked, reason: reason, now: Date(), audit: try global.audit())
-        print("merchant \(id) (\(merchant.name)) revoked")
+        printLine("merchant \(id) (\(merchant.name)) revoked")
     }
 }
 

@@ -40,7 +40,7 @@ struct ReportsBatch: AsyncParsableCommand {
     func run() async throws {
         let database = try global.openDatabase()
         let summary = try database.batchSummary(number)
-        let applications = try database.applications(batch: number).map(ApplicationView.init)
+        let applications = try ApplicationView.all(database.applications(batch: number), in: database)
         let report = Report(
             batch: summary.number,
             status: summary.status,

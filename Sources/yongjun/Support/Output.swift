@@ -1,4 +1,5 @@
 import Foundation
+import YongjunCore
 
 /// Prints `value` as pretty, key-sorted JSON for scripts.
 func printJSON(_ value: some Encodable) throws {
@@ -7,9 +8,15 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// Prints rows as an aligned table; CJK characters count as two columns, as terminals show them.
+/// Prints one line whose text comes partly from outside (names, notes), control characters escaped.
+func printLine(_ text: String) {
+    print(TerminalText.escape(text))
+}
+
+/// Prints rows as an aligned table; CJK characters count as two columns, as terminals show them. Every cell is
+/// escaped for the terminal: a shop name carrying ESC or OSC bytes shows as text instead of driving the terminal.
 func printTable(_ header: [String], _ rows: [[String]]) {
-    let all = [header] + rows
+    let all = ([header] + rows).map { $0.map(TerminalText.escape) }
     let widths = header.indices.map { column in all.map { displayWidth($0[column]) }.max() ?? 0 }
     for row in all {
         let cells = row.enumerated().map { index, cell in
