@@ -39,6 +39,13 @@ struct Serve: AsyncParsableCommand {
         }
         defer { lock.release() }
         raiseOpenFileLimit()
+        let audited = try database.auditedSigningKeyIDs()
+        for kid in keys.verifier.keyRing.keys.map(\.kid) where !audited.contains(kid) {
+            // A key file nobody recorded could have been planted; the bureau must look before trusting its codes.
+            logger.warning(
+                "signing key \(kid) has no `keys init`/`keys rotate` entry in the audit log; check it with `yongjun audit verify`"
+            )
+        }
         let dependencies = ServerDependencies(database: database, keys: keys)
         let scheme = settings.tlsEnabled ? "https" : "http"
         let app = try buildApplication(settings: settings, dependencies: dependencies, logger: logger) { port in

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YongjunStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -88,5 +89,19 @@ struct ConnectionPressureTests {
         #expect(run.stderr.contains("keys init"))
         #expect(!FileManager.default.fileExists(atPath: cli.dataDirectory + "/yongjun.sqlite"))
         #expect(!FileManager.default.fileExists(atPath: cli.dataDirectory + "/serve.lock"))
+    }
+}
+
+@Suite("Start-up checks of the real server")
+struct StartupChecksTests {
+    @Test("serve warns about a signing key file that no audited command created")
+    func plantedKeyIsReported() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let planted = try KeyStore(directory: DataDirectory(path: cli.dataDirectory)).rotate(now: Date())
+        let server = try ServerProcess(cli: cli)
+        #expect(server.stop() == 0)
+        #expect(server.log.contains("signing key \(planted.kid) has no `keys init`/`keys rotate` entry in the audit log"))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOPosix
 import YongjunCore
 import YongjunStorage
 
@@ -72,13 +73,18 @@ struct PublicPages {
         case .success(let valid): application = valid
         case .failure(let problem): return again("请检查：" + problem.reason, .badRequest)
         }
-        guard let batch = try database.openBatch(), let number = batch.number else {
+        let database = database
+        // The applications workflow is the admin CLI's synchronous code; run it off the request executor.
+        let openBatch = try await NIOThreadPool.singleton.runIfActive { try database.openBatch()?.number }
+        guard let number = openBatch else {
             return again("目前没有正在受理的申请批次，请关注事务局通知", .conflict)
         }
         do {
             // A credit code already in this batch is taken and flagged for the bureau, not refused: a stranger may have
             // used a real shop's code first, and the real shop must still be able to apply.
-            let saved = try database.importApplications([application], batch: number, now: Date(), source: "网上申请")
+            let saved = try await NIOThreadPool.singleton.runIfActive {
+                try database.importApplications([application], batch: number, now: Date(), source: "网上申请")
+            }
             return renderer.page(
                 title: "申请已提交",
                 template: "apply-done",
