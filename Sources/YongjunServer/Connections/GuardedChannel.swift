@@ -74,38 +74,48 @@ final class OpenConnections: Sendable {
     let refused = Atomic<Int>(0)
 }
 
-/// First in the pipeline: sees a request's first bytes and closes the connection if the rest takes longer than
-/// `timeout`. `RequestEndMarker`, after the HTTP decoder, stops the clock once the request's end is decoded.
+/// First in the pipeline: notes when a request's first bytes arrive and closes the connection if the rest takes
+/// longer than `timeout`. `RequestEndMarker`, after the HTTP decoder, clears the note once the request's end is
+/// decoded. One repeating check per connection (every half timeout) rather than a timer per request keeps the hot
+/// path to a clock read; a slow sender is cut off between 1 and 1.5 times `timeout` after its first byte.
 final class RequestReadDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     private let timeout: TimeAmount
-    private var deadline: Scheduled<Void>?
+    private var started: NIODeadline?
+    private var check: RepeatedTask?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if deadline == nil {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { bound.value.close(promise: nil) }
+    func handlerAdded(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let period = TimeAmount.nanoseconds(max(timeout.nanoseconds / 2, 1_000_000))
+        check = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let (handler, context) = bound.value
+            if let started = handler.started, NIODeadline.now() - started > handler.timeout { context.close(promise: nil) }
         }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if started == nil { started = .now() }
         context.fireChannelRead(data)
     }
 
     /// The request being read has fully arrived.
     func requestEnded() {
-        deadline?.cancel()
-        deadline = nil
+        started = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        requestEnded()
+        check?.cancel()
+        check = nil
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        requestEnded()
+        check?.cancel()
+        check = nil
     }
 }
