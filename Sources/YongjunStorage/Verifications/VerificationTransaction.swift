@@ -11,12 +11,22 @@ import YongjunCore
 public struct VerificationTransaction {
     let db: Database
     let cache: RegisterCache
+    /// Looked up once per group: finding a cached statement hashes its SQL text, which adds up per request.
+    private let insertRecord: Statement
 
     init(db: Database, cache: RegisterCache) throws {
         self.db = db
         self.cache = cache
         let version = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
         cache.revalidate(dataVersion: version)
+        insertRecord = try db.cachedStatement(
+            sql: """
+                INSERT INTO verifications
+                    (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING
+                """
+        )
     }
 
     /// The shop holding API key `apiKeyID`, if any.
@@ -90,14 +100,7 @@ public struct VerificationTransaction {
     /// Inserts the record; a valid one also takes its `useKey`. Returns false, inserting nothing, when this shop
     /// already used that key: the unique index, not memory, has the last word.
     public func record(_ entry: VerificationEntry) throws -> Bool {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO verifications
-                    (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING
-                """
-        ).execute(arguments: [
+        try insertRecord.execute(arguments: [
             entry.id, entry.merchantID, entry.cardID, entry.codeID, entry.keyID, entry.valid, entry.reason,
             entry.nonce, entry.codeExpiresAt, entry.createdAt, entry.response, entry.useKey,
         ])
