@@ -125,3 +125,23 @@ texts = [token(claims()), "123456789", "https://yongjun.example/card", "一城�
          "x" * 300, "0123456789" * 60]
 for index, text in enumerate(texts):
     write("qr", f"text-{index:02d}", bytes([index % 4]) + text.encode())
+
+# --- Dictionaries (libFuzzer format): words the mutator splices in; bytes outside printable ASCII escaped ---
+def dictionary(harness, words):
+    def quoted(word):
+        data = word.encode() if isinstance(word, str) else word
+        return '"' + "".join(chr(b) if 0x20 <= b < 0x7F and chr(b) not in '"\\' else f"\\x{b:02X}" for b in data) + '"'
+    folder = CORPUS.parent / "dict"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{harness}.dict").write_text("".join(quoted(word) + "\n" for word in words))
+
+
+dictionary("code", ['"iss"', '"sub"', '"jti"', '"iat"', '"nbf"', '"exp"', '"cat"', '"name"', '"yongjun"', '"veteran"',
+                    '"alg"', '"kid"', '"crit"', '"EdDSA"', '"k20261118-fuzz01"', "9223372036854775807",
+                    "-9223372036854775808", "1795000100", "e308", "null", "true", "\\u0000", "."])
+dictionary("import", ["card_no", "id_number", "valid_until", "shop_name", "credit_code", "industry", "benefit",
+                      "优待证号", "姓名", "身份证号", "类别", "有效期至", "手机号", "门店名称", "统一社会信用代码", "行业",
+                      "联系电话", "优惠内容", "veteran", "退役军人", "catering", "餐饮", "2030-12-31", '""', '","',
+                      "\r\n", "\ufeff", "\u3000", b"\x81\x30\x81\x30", b"\xa1\xa1"])
+dictionary("verify-request", ['"code"', '"nonce"', '":"', '","', "\\u0000", "\\ud83d\\ude00", '\\"', "null", "[]", "{}"])
+dictionary("form", ["%", "%E5%BC%A0", "%zz", "+", "&", "=", "csrf", "%00", "%25", "%2B"])
