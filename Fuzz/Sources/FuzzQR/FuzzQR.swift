@@ -1,3 +1,4 @@
+import Foundation
 import YongjunCore
 
 // Fuzzes QR encoding. The first byte picks the error-correction level; the rest is the text. Checks what any
@@ -19,9 +20,23 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         return 0
     }
     check(code, level: level)
+    if let pngFolder { export(code, text: text, to: pngFolder) }
     let again = try! QRCode(text: text, errorCorrection: level)
     precondition(again.modules == code.modules && again.mask == code.mask && again.version == code.version, "same input, different symbol")
     return 0
+}
+
+/// Set by scripts/fuzz-qr-zbar, which replays the corpus and reads every symbol back with zbarimg.
+private let pngFolder = ProcessInfo.processInfo.environment["FUZZ_QR_PNG_DIR"]
+
+/// Writes `NAME.png` and the text it should decode to as `NAME.txt`, NAME being a hash of both.
+private func export(_ code: QRCode, text: String, to folder: String) {
+    let hash = (Array(text.utf8) + [UInt8(code.errorCorrection.rawValue)]).reduce(UInt64(14_695_981_039_346_656_037)) {
+        ($0 ^ UInt64($1)) &* 1_099_511_628_211
+    }
+    let base = URL(fileURLWithPath: folder).appendingPathComponent(String(hash, radix: 16))
+    try! Data(code.png(scale: 2)).write(to: base.appendingPathExtension("png"))
+    try! Data(text.utf8).write(to: base.appendingPathExtension("txt"))
 }
 
 private func check(_ code: QRCode, level: QRErrorCorrection) {
