@@ -50,7 +50,7 @@ write("code", "token-crit", b"\x00" + token(claims(), header=b'{"alg":"EdDSA","k
 write("code", "token-alg-none", b"\x00" + token(claims(), header=b'{"alg":"none","kid":"k20261118-fuzz01"}').rsplit(".", 1)[0].encode() + b".")
 write("code", "token-shapes", b"\x00a.b.c")
 write("code", "claims-valid", b"\x01" + claims())
-write("code", "claims-second-key", b"\x04" + claims(cat="active_duty"))
+write("code", "claims-second-key", b"\x05" + claims(cat="active_duty"))
 write("code", "claims-expired", b"\x01" + claims(iat=NOW - 600, nbf=NOW - 600, exp=NOW - 400))
 write("code", "claims-not-yet-valid", b"\x01" + claims(nbf=NOW + 600, exp=NOW + 900))
 write("code", "claims-printed", b"\x01" + claims(iat=NOW - 86_400 * 30, exp=NOW + 86_400 * 365 * 3))
@@ -61,6 +61,9 @@ write("code", "claims-unknown-category", b"\x01" + claims(cat="general"))
 write("code", "claims-missing-jti", b"\x01" + claims(jti=None))
 write("code", "claims-float-exp", b"\x01" + claims().replace(b'"exp":', b'"exp":1.5e3,"x":'))
 write("code", "header-and-claims", b"\x02" + b'{"alg":"EdDSA","kid":"k20261118-fuzz01"}\x00' + claims())
+for name, times in [("current", (NOW - 60, NOW - 60, NOW + 120)), ("printed", (NOW, NOW, NOW + 3 * 365 * 86_400)),
+                    ("expired", (NOW - 900, NOW - 900, NOW - 700))]:
+    write("code", f"times-{name}", b"\x03" + b"".join(t.to_bytes(8, "little", signed=True) for t in times) + "张*三".encode())
 
 # --- FuzzImport: first byte 0 = detect, 1 = UTF-8, 2 = GB18030 ---
 def id_number(first17):

@@ -4,9 +4,10 @@ import YongjunCore
 
 // Fuzzes the compact-JWS code parser and verifier, and the claims arithmetic behind it.
 // The first byte picks what the rest of the input is:
-//   0 mod 3: a whole token, as a shop's till would send it;
-//   1 mod 3: the claims JSON, signed here with a key of the ring so the claims checks and arithmetic are reached;
-//   2 mod 3: a header JSON, a 0x00 byte, then the claims JSON, both signed here.
+//   0 mod 4: a whole token, as a shop's till would send it;
+//   1 mod 4: the claims JSON, signed here with a key of the ring so the claims checks and arithmetic are reached;
+//   2 mod 4: a header JSON, a 0x00 byte, then the claims JSON, both signed here;
+//   3 mod 4: iat, nbf and exp as three little-endian Int64, then the name, signed with CodeIssuer: any times at all.
 
 /// Fixed keys, so the valid tokens in the checked-in corpus stay valid from run to run.
 private let ring: [SigningKey] = [UInt8(1), 2].map { seed in
@@ -25,15 +26,23 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     guard let mode = bytes.first else { return 0 }
     let rest = Array(bytes.dropFirst())
     let token: String
-    switch mode % 3 {
+    switch mode % 4 {
     case 0:
         token = String(decoding: rest, as: UTF8.self)
     case 1:
-        let key = ring[Int(mode / 3) % ring.count]
+        let key = ring[Int(mode / 4) % ring.count]
         token = signed(header: Array(#"{"alg":"EdDSA","kid":"\#(key.kid)","typ":"JWT"}"#.utf8), claims: rest, with: key)
-    default:
+    case 2:
         let parts = rest.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
         token = signed(header: Array(parts[0]), claims: Array(parts.count > 1 ? parts[1] : []), with: ring[0])
+    default:
+        let times = (rest + [UInt8](repeating: 0, count: 24)).prefix(24)
+        func time(_ index: Int) -> Int {
+            times.dropFirst(index * 8).prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+        }
+        let name = String(decoding: rest.dropFirst(24), as: UTF8.self)
+        let claims = CodeClaims(iss: "yongjun", sub: "card-abc", jti: "J", iat: time(0), nbf: time(1), exp: time(2), cat: "veteran", name: name)
+        token = try! CodeIssuer(key: ring[0], issuer: "yongjun").sign(claims)
     }
     check(token)
     return 0
