@@ -128,6 +128,11 @@ texts = [token(claims()), "123456789", "https://yongjun.example/card", "一城�
          "x" * 300, "0123456789" * 60]
 for index, text in enumerate(texts):
     write("qr", f"text-{index:02d}", bytes([index % 4]) + text.encode())
+# The largest versions, which the mutator seldom grows to: byte-mode capacity at version 40 is 2,953 bytes at L and
+# 1,273 at H; one byte more is refused.
+alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+for level, length in [(0, 1000), (1, 1800), (0, 2953), (0, 2954), (3, 1273), (3, 1274)]:
+    write("qr", f"long-{level}-{length}", bytes([level]) + "".join(alphabet[(i * 7 + length) % 65] for i in range(length)).encode())
 
 # --- Dictionaries (libFuzzer format): words the mutator splices in; bytes outside printable ASCII escaped ---
 def dictionary(harness, words):
