@@ -13,7 +13,9 @@ let package = Package(
     name: "yongjun",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "yongjun", targets: ["yongjun"])
+        .executable(name: "yongjun", targets: ["yongjun"]),
+        // For the fuzzing package in Fuzz/, which builds only the domain and swift-crypto.
+        .library(name: "YongjunCore", targets: ["YongjunCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

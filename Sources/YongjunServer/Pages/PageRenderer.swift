@@ -65,13 +65,7 @@ func readForm(_ request: Request, limit: Int = 8 * 1024) async throws -> [String
     } catch {
         throw APIError(status: .contentTooLarge, code: "body_too_large", message: "提交的内容太长")
     }
-    var form: [String: String] = [:]
-    for pair in String(buffer: buffer).split(separator: "&") {
-        let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        func decode(_ text: Substring) -> String { String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-        if let key = parts.first { form[decode(key)] = parts.count > 1 ? decode(parts[1]) : "" }
-    }
-    return form
+    return FormBody.decode(buffer.readableBytesView)
 }
 
 /// An error on a page route, answered as a small HTML page in Chinese with a way back, not as JSON.

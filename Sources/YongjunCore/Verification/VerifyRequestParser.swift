@@ -2,19 +2,21 @@ import Foundation
 
 /// Reads `{"code": "…", "nonce": "…"}` without a general JSON decoder when the body has the plain shape a
 /// till sends (ASCII strings without escapes); anything else goes to `JSONDecoder`, so both accept the same JSON.
-enum VerifyRequestParser {
-    struct Body: Decodable, Equatable {
-        let code: String
-        let nonce: String?
+public enum VerifyRequestParser {
+    /// The request body: the code to check and the till's optional idempotency nonce.
+    public struct Body: Decodable, Equatable, Sendable {
+        public let code: String
+        public let nonce: String?
     }
 
-    static func parse(_ bytes: some Collection<UInt8>) -> Body? {
+    /// The body, read by the fast path when it can and by `JSONDecoder` otherwise; nil when it is not that JSON.
+    public static func parse(_ bytes: some Collection<UInt8>) -> Body? {
         let bytes = Array(bytes)
         return fastPath(bytes) ?? (try? JSONDecoder().decode(Body.self, from: Data(bytes)))
     }
 
     /// nil when the body is not exactly the plain shape; never wrong when it returns a value.
-    static func fastPath(_ bytes: [UInt8]) -> Body? {
+    public static func fastPath(_ bytes: [UInt8]) -> Body? {
         var index = 0
         func skipSpace() {
             while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
