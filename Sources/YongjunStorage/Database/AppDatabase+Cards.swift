@@ -18,7 +18,7 @@ public struct CardImportSummary: Sendable, Equatable, Codable {
 extension AppDatabase {
     /// Rows written per write transaction by an import: each holds SQLite's single write lock for a few
     /// milliseconds, so shops' verifications (which need that lock for every group commit) wait at most that.
-    static let importChunk = 100
+    static let importChunk = 40
 
     /// Inserts new cards and updates changed ones, keyed on the card number.
     ///
