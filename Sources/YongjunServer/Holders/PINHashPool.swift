@@ -47,7 +47,7 @@ final class PINHashPool: Service, Sendable {
     /// Linux keeps a nice value per thread, so this lowers only the pool's own thread (a no-op once done).
     private static func lowerPriority() {
         #if canImport(Glibc)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         #endif
     }
 }
