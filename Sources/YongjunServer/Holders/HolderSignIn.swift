@@ -40,10 +40,7 @@ struct HolderSignIn: Sendable {
         let presented = HolderSecret.digest(HolderSecret.normalizedActivationCode(activationCode))
         let matched =
             secrets?.pinHash == nil && (secrets?.activationHash.map { ConstantTime.equal(Array($0.utf8), Array(presented.utf8)) } ?? false)
-        let result = try await database.finishHolderSignIn(cardNo: cardNo, now: now, matched: matched, checked: secrets) { db, card in
-            try database.setHolderPIN(db, card: card, pinHash: pinHash, now: now)
-        }
-        return try result.mapError { Self.answer($0, activating: true) }.get()
+        return try await finish(cardNo: cardNo, now: now, matched: matched, checked: secrets, activating: true, newPINHash: pinHash)
     }
 
     /// Checks a PIN, counting failures.
@@ -54,8 +51,24 @@ struct HolderSignIn: Sendable {
         let (hasher, stored) = (hasher, secrets?.pinHash)
         let decoy = decoy
         let matched = try await hash { hasher.verify(pin, against: stored ?? decoy) && stored != nil }
-        let result = try await database.finishHolderSignIn(cardNo: cardNo, now: now, matched: matched, checked: secrets)
-        return try result.mapError { Self.answer($0, activating: false) }.get()
+        return try await finish(cardNo: cardNo, now: now, matched: matched, checked: secrets, activating: false)
+    }
+
+    /// Records the attempt. A "card number" longer than any real one fails like any other attempt but is not
+    /// stored: counting failures per made-up string would let a hostile client fill the table.
+    private func finish(
+        cardNo: String,
+        now: Date,
+        matched: Bool,
+        checked: StoredHolderSecrets?,
+        activating: Bool,
+        newPINHash: String? = nil
+    ) async throws -> Card {
+        guard cardNo.utf8.count <= Self.maximumCardNumberLength else {
+            throw Self.answer(.wrongCredentials(attemptsLeft: SignInLock.maximumFailures - 1), activating: activating)
+        }
+        let result = try await database.finishHolderSignIn(cardNo: cardNo, now: now, matched: matched, checked: checked, newPINHash: newPINHash)
+        return try result.mapError { Self.answer($0, activating: activating) }.get()
     }
 
     /// A new session for `card`: the token to set as the `yj_session` cookie.

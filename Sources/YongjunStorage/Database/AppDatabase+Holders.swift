@@ -63,13 +63,14 @@ extension AppDatabase {
     }
 
     /// Records the outcome of a checked secret. `matched` is only believed if the secrets are still `checked` (a new
-    /// activation code in between counts as a mismatch). On a match `update` runs in the same transaction.
+    /// activation code in between counts as a mismatch). On a match with `newPINHash` (an activation), the PIN is set
+    /// and the activation code consumed in the same transaction.
     public func finishHolderSignIn(
         cardNo: String,
         now: Date,
         matched: Bool,
         checked: StoredHolderSecrets?,
-        then update: @escaping @Sendable (Database, Card) throws -> Void = { _, _ in }
+        newPINHash: String? = nil
     ) async throws -> Result<Card, HolderAccessError> {
         try await dbWriter.write { db in
             if let lock = try Self.activeLock(db, cardNo: cardNo, now: now) { return .failure(lock) }
@@ -81,7 +82,7 @@ extension AppDatabase {
             guard matched, let card, let checked, current == checked else { return .failure(try Self.countFailure(db, cardNo: cardNo, now: now)) }
             if card.isRevoked { return .failure(.cardNotUsable("证件已注销")) }
             try db.execute(sql: "DELETE FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo])
-            try update(db, card)
+            if let newPINHash { try Self.setHolderPIN(db, card: card, pinHash: newPINHash, now: now) }
             return .success(card)
         }
     }
@@ -120,7 +121,7 @@ extension AppDatabase {
     }
 
     /// Sets the PIN and consumes the activation code.
-    public func setHolderPIN(_ db: Database, card: Card, pinHash: String, now: Date) throws {
+    private static func setHolderPIN(_ db: Database, card: Card, pinHash: String, now: Date) throws {
         try db.execute(
             sql: "UPDATE holder_accounts SET pin_hash = ?, activation_hash = NULL, activated_at = ? WHERE card_id = ?",
             arguments: [pinHash, Timestamp.iso(now), card.id]
