@@ -57,6 +57,7 @@ struct CodeAndCommitPressureTests {
         let failed = try await server.client.verify(code, key: key, nonce: "boom-1")
         #expect(failed.status == 503)
         #expect(failed.error == "unavailable")
+        #expect(failed.headers["retry-after"] == "1", "the till is told when to retry")
         #expect(try cli.sqlite("SELECT COUNT(*) FROM verifications") == "0")
         _ = try cli.sqlite("DROP TRIGGER fault; DROP TABLE fault;")
         let retried = try await server.client.verify(code, key: key, nonce: "boom-1")

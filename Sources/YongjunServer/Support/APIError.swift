@@ -42,7 +42,12 @@ struct APIError: Error, HTTPResponseError {
                 retryAfter: seconds
             )
         case .unavailable:
-            self.init(status: .serviceUnavailable, code: "unavailable", message: "核验记录暂时无法保存，请稍后重试（本次未核验）")
+            self.init(
+                status: .serviceUnavailable,
+                code: "unavailable",
+                message: "核验记录暂时无法保存，请稍后用同一 nonce 重试（本次未核验）",
+                retryAfter: 1
+            )
         }
     }
 
