@@ -80,6 +80,40 @@ struct ConnectionPressureTests {
         if server.process.isRunning { server.process.interrupt() } else { #expect(server.process.terminationStatus == 0) }
     }
 
+    @Test("SIGTERM while a verification waits on another process's write lock: cut off after drain_timeout, said so, exit 0")
+    func drainCutsOff() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        let code = try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try ServerProcess(cli: cli, extraArguments: ["--drain-timeout", "1"])
+        // Another process holds SQLite's write lock for 30 s, as a stuck admin command would.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1],isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked',flush=True); time.sleep(30)",
+            cli.dataDirectory + "/yongjun.sqlite",
+        ]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer { holder.terminate() }
+        _ = output.fileHandleForReading.availableData
+        let client = server.client
+        let waiting = Task { try? await client.verify(code, key: key) }
+        try await Task.sleep(for: .milliseconds(500))
+        server.process.terminate()
+        let deadline = Date().addingTimeInterval(12)
+        while server.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!server.process.isRunning, "stopped without waiting for the other process's lock")
+        if server.process.isRunning { server.process.interrupt() } else { #expect(server.process.terminationStatus == 0) }
+        #expect(server.log.contains("requests still in flight were cut off"), "\(server.log.prefix(2000))")
+        #expect(!server.log.contains("Fatal error"))
+        let answer = await waiting.value
+        #expect(answer?.status != 200, "nothing was acknowledged that is not on record")
+    }
+
     @Test("serve on an empty data directory refuses and leaves no database or lock file behind")
     func emptyDataDirectory() throws {
         let cli = try CLI()

@@ -149,4 +149,38 @@ struct HolderPressureTests {
         let shop = try await client.send("GET", "/shop", headers: ["Cookie": "yj_shop=\(again)"])
         #expect(shop.body.contains("商户核验密钥"), "a new key signs every device out")
     }
+
+    @Test("a sign-in burst beyond the PIN-hash queue gets 503 busy with Retry-After at once, and shops keep verifying")
+    func pinHashQueueFull() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        let server = try ServerProcess(cli: cli, extraArguments: ["--pin-hash-queue", "0", "--form-rate-limit", "0"])
+        defer { _ = server.stop() }
+        let client = server.client
+        let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
+            for index in 0..<40 { group.addTask { try await client.json("/api/v1/holder/session", ["cardNo": "NO\(index)", "pin": "111222"]) } }
+            return try await group.reduce(into: [HTTPReply]()) { $0.append($1) }
+        }
+        let busy = replies.filter { $0.status == 503 }
+        #expect(!busy.isEmpty, "one hash at a time and no queue: most of 40 at once must be turned away")
+        #expect(busy.allSatisfy { $0.error == "busy" && $0.headers["retry-after"] == "5" })
+        #expect(replies.allSatisfy { $0.status == 503 || $0.status == 401 })
+        let code = try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await client.verify(code, key: key).json["valid"] as? Bool == true)
+    }
+
+    @Test("a made-up card number of 5,000 characters fails like any other and leaves nothing stored")
+    func hugeCardNumber() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let server = try ServerProcess(cli: cli)
+        defer { _ = server.stop() }
+        let huge = try await server.client.json("/api/v1/holder/session", ["cardNo": String(repeating: "9", count: 5000), "pin": "111222"])
+        let normal = try await server.client.json("/api/v1/holder/session", ["cardNo": "LZ9999", "pin": "111222"])
+        #expect(huge.status == 401)
+        #expect(huge.message == normal.message)
+        #expect(try cli.sqlite("SELECT COUNT(*) FROM sign_in_guards") == "1", "only the real-length number is counted")
+    }
 }

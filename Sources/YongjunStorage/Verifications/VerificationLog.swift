@@ -79,6 +79,15 @@ public final class VerificationLog: Service, Sendable {
     }
 
     public func run() async throws {
+        // Graceful shutdown drains; cancellation (after drain_timeout) must not wait on another process's lock either.
+        await withTaskCancellationHandler {
+            await drain()
+        } onCancel: {
+            database.abandonLockWaits()
+        }
+    }
+
+    private func drain() async {
         await withTaskCancellationOrGracefulShutdownHandler {
             while let batch = await nextBatch() {
                 await commit(batch)
