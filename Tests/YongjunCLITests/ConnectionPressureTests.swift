@@ -1,4 +1,8 @@
 import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import YongjunStorage
 
@@ -102,7 +106,14 @@ struct ConnectionPressureTests {
         _ = output.fileHandleForReading.availableData
         let client = server.client
         let waiting = Task { try? await client.verify(code, key: key) }
-        try await Task.sleep(for: .milliseconds(500))
+        // Stop only once the verification is inside the server (a loaded CI machine may take seconds to send it).
+        let metricsURL = try #require(server.adminURL).appendingPathComponent("metrics")
+        let arrived = Date().addingTimeInterval(20)
+        while Date() < arrived {
+            let (body, _) = try await URLSession.shared.data(from: metricsURL)
+            if String(decoding: body, as: UTF8.self).contains("yongjun_http_requests_in_flight 1") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         server.process.terminate()
         let deadline = Date().addingTimeInterval(12)
         while server.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }

@@ -122,6 +122,9 @@ public final class ServerMetrics: Sendable {
             # HELP yongjun_http_connections_refused_total Connections refused for being over max_connections
             # TYPE yongjun_http_connections_refused_total counter
             yongjun_http_connections_refused_total \(connections.refused.load(ordering: .relaxed))
+            # HELP yongjun_http_requests_in_flight Requests being handled right now
+            # TYPE yongjun_http_requests_in_flight gauge
+            yongjun_http_requests_in_flight \(requestsInFlight)
 
             """
     }
