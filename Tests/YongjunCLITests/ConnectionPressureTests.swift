@@ -1,10 +1,10 @@
 import Foundation
+import Testing
+import YongjunStorage
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import YongjunStorage
 
 #if canImport(Glibc)
 import Glibc
