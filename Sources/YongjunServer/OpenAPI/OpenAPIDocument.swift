@@ -24,9 +24,6 @@ enum OpenAPIDocument {
             cashier devices signed in on `/shop` hold the `yj_shop` cookie. Cookies are HttpOnly, SameSite=Strict, path `/`,
             and `Secure` over TLS. `docs/offline.md` is the contract for the offline routes (status list, snapshot, offline
             records). This file is served by the server itself at `GET /openapi.yaml`.
-          license:
-            name: Proprietary
-            identifier: LicenseRef-Proprietary
         servers:
           - url: /
         tags:
