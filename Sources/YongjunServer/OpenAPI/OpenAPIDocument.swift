@@ -124,10 +124,12 @@ enum OpenAPIDocument {
               tags: [shops, offline]
               summary: Send the records a device made while offline
               description: |
-                At most 500 records per request. The server re-checks each code against its register at `verifiedAt` and
-                records both results; `conflict` names a disagreement for the bureau (`yongjun reports offline-conflicts`).
-                Sending a record again is safe: its nonce makes it a `duplicate`. A suspended or revoked shop may still
-                upload; its records are kept and flagged.
+                At most 500 records and 1 MiB per request. The server re-checks each code against its register as it stood
+                at `verifiedAt` and records both results; `conflict` names a disagreement for the bureau (`yongjun reports
+                offline-conflicts`). Sending a record again is safe: its nonce makes it a `duplicate`. A suspended or revoked
+                shop may still upload; its records are kept and flagged (`merchant_suspended`). A record that is itself
+                unusable (a nonce not 1-128 bytes, an unknown `result`, a `verifiedAt` in another format, in the future or
+                more than 30 days back) is `rejected` with `error` and not recorded; the others are still taken.
               security:
                 - shopKey: []
                 - shopDevice: []
@@ -154,7 +156,7 @@ enum OpenAPIDocument {
                       schema:
                         $ref: "#/components/schemas/OfflineUploadAnswer"
                 "400":
-                  description: "`bad_request`: the body is not `{\"records\": […]}` with at most 500 records."
+                  description: "`bad_request`: the body is not `{\"records\": [{\"code\",\"nonce\",\"verifiedAt\",\"result\"}]}`."
                   content:
                     application/json:
                       schema:
@@ -162,29 +164,19 @@ enum OpenAPIDocument {
                 "401":
                   $ref: "#/components/responses/ShopKeyRefused"
                 "413":
-                  description: "`body_too_large`: the body is larger than the server reads."
-                  content:
-                    application/json:
-                      schema:
-                        $ref: "#/components/schemas/BodyTooLargeError"
-                "415":
-                  $ref: "#/components/responses/UnsupportedMediaType"
-                "429":
-                  $ref: "#/components/responses/RateLimited"
-                "503":
-                  description: "`unavailable`: the records could not be written; nothing was recorded, send them again."
-                  headers:
-                    Retry-After:
-                      $ref: "#/components/headers/RetryAfter"
+                  description: "`body_too_large` (over 1048576 bytes) or `too_many_records` (over 500 records): send them in parts."
                   content:
                     application/json:
                       schema:
                         allOf:
                           - $ref: "#/components/schemas/Error"
-                          - required: [retryAfterSeconds]
-                            properties:
+                          - properties:
                               error:
-                                const: unavailable
+                                enum: [body_too_large, too_many_records]
+                "415":
+                  $ref: "#/components/responses/UnsupportedMediaType"
+                "503":
+                  $ref: "#/components/responses/Unavailable"
 
           /api/v1/shop/snapshot:
             get:
@@ -213,7 +205,7 @@ enum OpenAPIDocument {
                 "403":
                   $ref: "#/components/responses/MerchantNotActive"
                 "503":
-                  $ref: "#/components/responses/Overloaded"
+                  $ref: "#/components/responses/Unavailable"
 
           /api/v1/status-list:
             get:
@@ -223,14 +215,14 @@ enum OpenAPIDocument {
               description: |
                 A JWT (`typ` `statuslist+jwt`) whose claims are `StatusListClaims`: 2 bits per card at the card's random,
                 stable index in a list of at least 131,072 entries; entry `i` is bits `2*(i%4)` and `2*(i%4)+1` of byte `i/4`
-                (least significant first). `0` valid, `1` revoked, `2` expired, `3` reserved. Rebuilt when the register
-                changed, at most once every `status_list_ttl` seconds.
+                (least significant first). `0` valid, `1` revoked, `2` expired, `3` reserved. Rebuilt when it is older than
+                `status_list_ttl` seconds (default 300), so a revocation is in it within that time.
               security: []
               parameters:
                 - name: If-None-Match
                   in: header
                   required: false
-                  description: The `ETag` of a list the client holds; unchanged → `304`.
+                  description: The `ETag`s of lists the client holds (or `*`); a match → `304`.
                   schema:
                     type: string
               responses:
@@ -238,28 +230,22 @@ enum OpenAPIDocument {
                   description: The status list token.
                   headers:
                     ETag:
-                      required: true
-                      schema:
-                        type: string
+                      $ref: "#/components/headers/StatusListETag"
                     Cache-Control:
-                      description: "`max-age=<ttl>`"
-                      required: true
-                      schema:
-                        type: string
-                        pattern: "max-age=[0-9]+"
+                      $ref: "#/components/headers/StatusListCacheControl"
                   content:
                     application/statuslist+jwt:
                       schema:
                         $ref: "#/components/schemas/CompactJWS"
                 "304":
-                  description: The client's list is current (its `If-None-Match` matched).
+                  description: The client's list is current (its `If-None-Match` matched). No body.
                   headers:
                     ETag:
-                      required: true
-                      schema:
-                        type: string
+                      $ref: "#/components/headers/StatusListETag"
+                    Cache-Control:
+                      $ref: "#/components/headers/StatusListCacheControl"
                 "503":
-                  $ref: "#/components/responses/Overloaded"
+                  $ref: "#/components/responses/Unavailable"
 
           /api/v1/holder/code:
             get:
@@ -601,6 +587,17 @@ enum OpenAPIDocument {
               schema:
                 type: string
                 const: Bearer realm="yongjun"
+            StatusListETag:
+              required: true
+              schema:
+                type: string
+                pattern: '^"[0-9a-f]{24}"$'
+            StatusListCacheControl:
+              description: "`public, max-age=<status_list_ttl>`"
+              required: true
+              schema:
+                type: string
+                pattern: "^public, max-age=[0-9]+$"
             NoStore:
               required: true
               schema:
@@ -734,6 +731,22 @@ enum OpenAPIDocument {
                         properties:
                           error:
                             const: busy
+            Unavailable:
+              description: |
+                `unavailable`: the records could not be written, or the status list or snapshot could not be signed; nothing
+                was recorded, try again. (Or the bare 503 of a server at `max_connections`.)
+              headers:
+                Retry-After:
+                  $ref: "#/components/headers/RetryAfter"
+              content:
+                application/json:
+                  schema:
+                    allOf:
+                      - $ref: "#/components/schemas/Error"
+                      - required: [retryAfterSeconds]
+                        properties:
+                          error:
+                            const: unavailable
             Overloaded:
               description: The server is at `max_connections`; the connection is closed. No body.
               headers:
@@ -845,51 +858,45 @@ enum OpenAPIDocument {
                 - unknown_short_code
             OfflineVerdict:
               description: |
-                What the offline kit on a shop device answers (docs/offline.md), never the server: the shape of
-                `VerificationAnswer` plus `offline: true`, with two more reasons, `sync_required` (the device clock is before
-                the snapshot's `iat` minus the leeway, or after its `exp`) and `offline_unsupported` (a code without a status
-                entry, or a 9-digit number).
-              oneOf:
-                - type: object
-                  additionalProperties: false
-                  required: [valid, category, categoryLabel, holder, cardExpires, message, verificationId, offline]
-                  properties:
-                    valid:
-                      const: true
-                    category:
-                      $ref: "#/components/schemas/CardCategory"
-                    categoryLabel:
-                      $ref: "#/components/schemas/CardCategoryLabel"
-                    holder:
-                      type: string
-                    cardExpires:
-                      type: string
-                      format: date
-                    message:
-                      type: string
-                    verificationId:
-                      type: string
-                    offline:
-                      const: true
-                - type: object
-                  additionalProperties: false
-                  required: [valid, reason, message, offline]
-                  properties:
-                    valid:
-                      const: false
-                    reason:
-                      $ref: "#/components/schemas/OfflineResult"
-                    message:
-                      type: string
-                    verificationId:
-                      type: string
-                    offline:
-                      const: true
+                What the offline kit on a shop device prints (`yongjun shop verify CODE --json`, docs/offline.md), never the
+                server: `valid`, `reason` and `message` as in `VerificationAnswer`, plus `offline: true`, the nonce of the
+                record it will upload and the snapshot's age in seconds. It has no `verificationId` or `cardExpires` (the
+                server assigns the id when the record is uploaded). Two reasons only the kit gives: `sync_required` (the
+                device clock is before the snapshot's `iat` minus the leeway, or after its `exp`) and `offline_unsupported`
+                (a code without a status entry, or a 9-digit number).
+              type: object
+              additionalProperties: false
+              required: [valid, message, offline, nonce]
+              properties:
+                valid:
+                  type: boolean
+                reason:
+                  description: Present when not valid.
+                  $ref: "#/components/schemas/OfflineReason"
+                message:
+                  type: string
+                category:
+                  $ref: "#/components/schemas/CardCategory"
+                categoryLabel:
+                  $ref: "#/components/schemas/CardCategoryLabel"
+                holder:
+                  type: string
+                nonce:
+                  type: string
+                snapshotAge:
+                  description: Seconds since the last sync.
+                  type: integer
+                offline:
+                  const: true
             OfflineResult:
-              description: "`valid`, a reason of `VerificationReason`, or one only the offline kit gives."
+              description: What a device concluded; `valid` or the reason it gave.
+              anyOf:
+                - const: valid
+                - $ref: "#/components/schemas/OfflineReason"
+            OfflineReason:
+              description: "`VerificationReason`, or one of the two only the offline kit gives."
               type: string
               enum:
-                - valid
                 - malformed
                 - bad_signature
                 - unknown_key
@@ -1087,8 +1094,8 @@ enum OpenAPIDocument {
               required: [iss, iat, exp, maxOfflineAge, clockLeeway, jwks, statusList, shop]
               properties:
                 iss:
-                  description: The issuer of codes.
-                  const: yongjun
+                  description: The issuer of codes (`yongjun`).
+                  type: string
                 iat:
                   description: Server time of the sync, Unix seconds.
                   type: integer
@@ -1109,7 +1116,8 @@ enum OpenAPIDocument {
                   $ref: "#/components/schemas/CompactJWS"
                 shop:
                   type: object
-                  required: [id, name, industry, status, benefit]
+                  additionalProperties: false
+                  required: [id, name, industry, status]
                   properties:
                     id:
                       type: integer
@@ -1119,10 +1127,12 @@ enum OpenAPIDocument {
                     industry:
                       $ref: "#/components/schemas/Industry"
                     status:
+                      description: Always `active`; a shop that is not gets no snapshot.
                       type: string
                       enum: [active, suspended, revoked]
                     benefit:
-                      type: [string, "null"]
+                      description: Absent when the shop has none on record.
+                      type: string
             StatusListClaims:
               description: |
                 The claims of the status list token (IETF OAuth Token Status List), header
@@ -1219,30 +1229,51 @@ enum OpenAPIDocument {
                   items:
                     $ref: "#/components/schemas/OfflineRecordResult"
             OfflineRecordResult:
+              oneOf:
+                - $ref: "#/components/schemas/RecordedOfflineRecord"
+                - $ref: "#/components/schemas/RejectedOfflineRecord"
+            RecordedOfflineRecord:
               type: object
               additionalProperties: false
-              required: [nonce, status]
+              required: [nonce, status, verificationId, serverResult, conflict]
               properties:
                 nonce:
                   type: string
                 status:
-                  description: |
-                    `accepted` (recorded now), `duplicate` (this nonce was recorded before: sending again is safe) or
-                    `rejected` (with `error`: the record itself is unusable, e.g. a bad `verifiedAt`).
+                  description: "`accepted` (recorded now) or `duplicate` (this nonce was recorded before: sending again is safe)."
                   type: string
-                  enum: [accepted, duplicate, rejected]
+                  enum: [accepted, duplicate]
                 verificationId:
-                  type: [string, "null"]
+                  $ref: "#/components/schemas/VerificationID"
                 serverResult:
                   description: The server's own result for the code at `verifiedAt`.
-                  oneOf:
-                    - $ref: "#/components/schemas/OfflineResult"
-                    - type: "null"
+                  type: string
+                  enum:
+                    - valid
+                    - malformed
+                    - bad_signature
+                    - unknown_key
+                    - expired
+                    - not_yet_valid
+                    - card_revoked
+                    - card_expired
+                    - unknown_card
+                    - already_used_here
+                    - unknown_short_code
                 conflict:
                   description: A disagreement the bureau should look at, or null.
                   enum: [already_used_here, card_revoked, card_expired, merchant_suspended, result_differs, null]
+            RejectedOfflineRecord:
+              type: object
+              additionalProperties: false
+              required: [nonce, status, error]
+              properties:
+                nonce:
+                  type: string
+                status:
+                  const: rejected
                 error:
-                  description: Why a `rejected` record is unusable.
+                  description: Why the record is unusable, in Chinese; it was not recorded.
                   type: string
 
         """#
