@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "YongjunCoreTests",
-            dependencies: ["YongjunCore", "YongjunVerifier"],
+            dependencies: ["YongjunCore", "YongjunVerifier", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
