@@ -91,7 +91,7 @@ enum PlainJSON: Equatable {
 
 extension CodeClaims {
     /// The claims from our signer's plain JSON; nil (use JSONDecoder) for any other shape or an unexpected member.
-    init?(plain bytes: [UInt8]) {
+    public init?(plain bytes: [UInt8]) {
         guard let object = PlainJSON.parse(bytes),
             Set(object.keys).isSubset(of: ["iss", "sub", "jti", "iat", "nbf", "exp", "cat", "name", "status"]),
             case .string(let iss)? = object["iss"], case .string(let sub)? = object["sub"], case .string(let jti)? = object["jti"],
