@@ -804,10 +804,28 @@ enum OpenAPIDocument {
             ValidVerification:
               type: object
               additionalProperties: false
-              required: [valid, category, categoryLabel, holder, cardExpires, message, verificationId]
+              required: [valid, category, categoryLabel, holder, cardExpires, eligible, message, pseudonym, verificationId]
               properties:
                 valid:
                   const: true
+                eligible:
+                  description: |
+                    Whether this shop's benefit rules cover this holder now. False (with `reason: not_eligible_here`) when
+                    the card is genuine but no rule covers its category today, or the holder already had a once-a-day
+                    benefit here today: serve as an ordinary customer.
+                  type: boolean
+                benefit:
+                  description: The benefit that applies to this holder here (present when eligible and the shop has one).
+                  type: string
+                reason:
+                  description: "Only with `eligible: false`."
+                  const: not_eligible_here
+                pseudonym:
+                  description: |
+                    What this shop knows the holder by: stable at this shop, different at every other shop (HMAC of the card
+                    and the shop under a server key), never the card number.
+                  type: string
+                  pattern: "^h-[a-z2-7]{16}$"
                 category:
                   $ref: "#/components/schemas/CardCategory"
                 categoryLabel:
@@ -822,7 +840,7 @@ enum OpenAPIDocument {
                   pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
                 message:
                   type: string
-                  const: 请核对优待证
+                  enum: [请核对优待证, 证件有效，但本店优惠不适用于该类别或今日已享受过，请按普通顾客结算]
                 verificationId:
                   $ref: "#/components/schemas/VerificationID"
             InvalidVerification:
@@ -916,11 +934,11 @@ enum OpenAPIDocument {
             CardCategory:
               description: 优抚对象类别, by code.
               type: string
-              enum: [active_duty, veteran, military_family, martyr_family, duty_death_family, illness_death_family, other_entitled]
+              enum: [active_duty, veteran, disabled_serviceman, military_family, martyr_family, duty_death_family, illness_death_family, other_entitled]
             CardCategoryLabel:
               description: 优抚对象类别 as printed on the card.
               type: string
-              enum: [现役军人, 退役军人, 军属, 烈属, 因公牺牲军人遗属, 病故军人遗属, 其他优抚对象]
+              enum: [现役军人, 退役军人, 残疾军人, 军属, 烈属, 因公牺牲军人遗属, 病故军人遗属, 其他优抚对象]
             Industry:
               description: 行业, by code.
               type: string
