@@ -145,7 +145,10 @@ struct ValidationTests {
         #expect(CardCategory(codeOrLabel: "因公牺牲军人遗属") == .dutyDeathFamily)
         #expect(CardCategory(codeOrLabel: " Veteran ") == .veteran)
         #expect(CardCategory(codeOrLabel: "soldier") == nil)
-        #expect(Set(CardCategory.allCases.map(\.label)).count == 7)
+        #expect(CardCategory(codeOrLabel: "残疾军人") == .disabledServiceman)
+        #expect(CardCategory(codeOrLabel: "disabled_serviceman") == .disabledServiceman)
+        // Eight categories, each with its own label.
+        #expect(Set(CardCategory.allCases.map(\.label)).count == 8)
     }
 }
 

@@ -31,16 +31,31 @@ struct PublicPages {
 
     @Sendable func shops(request: Request, context: Context) async throws -> Response {
         let industry = request.uri.queryParameters.get("industry").flatMap(Industry.init(codeOrLabel:))
-        let shops = try await database.merchants(status: .active, industry: industry).map { merchant -> [String: Any] in
-            [
+        // A signed-in holder may narrow the list to what their category gets today.
+        let holder = try await request.cookies[HolderController.cookieName].asyncFlatMap {
+            try await database.holderSessionCard(token: $0.value, now: Date())
+        }
+        let mine = holder != nil && request.uri.queryParameters.get("mine") == "1"
+        let today = CalendarDate(chinaDayOf: Date())
+        let rules = try await database.allBenefitRules()
+        let shops = try await database.merchants(status: .active, industry: industry).compactMap { merchant -> [String: Any]? in
+            var shopRules = merchant.id.flatMap { rules[$0] } ?? []
+            if mine, let category = holder?.category {
+                shopRules = shopRules.filter { $0.covers(category, on: today) }
+                if shopRules.isEmpty && !(rules[merchant.id ?? 0] ?? []).isEmpty { return nil }
+            }
+            return [
                 "name": merchant.name, "industryLabel": merchant.industry.label, "address": merchant.address ?? "", "benefit": merchant.benefit ?? "",
                 "batch": merchant.batchNumber.map(String.init) ?? "",
+                "rules": shopRules.map { ["categories": $0.categoriesLabel, "benefit": $0.benefit, "limits": $0.limitsLabel] },
             ]
         }
         let filters: [[String: Any]] =
             [["href": "/shops", "label": "全部", "current": industry == nil]]
             + Industry.allCases.map { ["href": "/shops?industry=\($0.rawValue)", "label": $0.label, "current": $0 == industry] }
-        return renderer.page(title: "合作商户", template: "shops", data: ["shops": shops, "filters": filters])
+        var data: [String: Any] = ["shops": shops, "filters": filters, "mine": mine]
+        if let holder { data["holderCategory"] = holder.category.label }
+        return renderer.page(title: "合作商户", template: "shops", data: data)
     }
 
     @Sendable func applyForm(request: Request, context: Context) async throws -> Response {

@@ -5,7 +5,7 @@ import Mustache
 enum Templates {
     static func library() throws -> MustacheLibrary {
         var library = MustacheLibrary()
-        for (name, text) in all { library.register(try MustacheTemplate(string: text), named: name) }
+        for (name, text) in all + histories { library.register(try MustacheTemplate(string: text), named: name) }
         return library
     }
 
@@ -54,6 +54,7 @@ enum Templates {
         <p class="big" id="short">{{shortCode}}</p>
         <p class="center">剩余 <strong id="left" data-left="{{secondsLeft}}">{{secondsLeft}}</strong> 秒，到时自动刷新</p>
         <script src="/assets/card.js" defer></script>
+        <a class="button secondary" href="/card/history">使用记录与凭证</a>
         <form method="post" action="/card/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">退出</button></form>
         """
 
@@ -80,7 +81,8 @@ enum Templates {
     static let shops = """
         <h1>合作商户</h1>
         <nav>{{#filters}}<a href="{{href}}"{{#current}} class="current"{{/current}}>{{label}}</a>{{/filters}}</nav>
-        <ul class="shops">{{#shops}}<li><strong>{{name}}</strong> · {{industryLabel}}{{#address}}<br>{{address}}{{/address}}{{#benefit}}<br>优惠：{{benefit}}{{/benefit}}{{#batch}}<br><span class="note">第 {{batch}} 批合作商户</span>{{/batch}}</li>{{/shops}}</ul>
+        {{#holderCategory}}<nav><a href="/shops?mine=1"{{#mine}} class="current"{{/mine}}>我（{{holderCategory}}）能享受的</a></nav>{{/holderCategory}}
+        <ul class="shops">{{#shops}}<li><strong>{{name}}</strong> · {{industryLabel}}{{#address}}<br>{{address}}{{/address}}{{#rules}}<br>{{categories}}：<strong>{{benefit}}</strong>{{#limits}}<span class="note">（{{limits}}）</span>{{/limits}}{{/rules}}{{^rules}}{{#benefit}}<br>优惠：{{benefit}}{{/benefit}}{{/rules}}{{#batch}}<br><span class="note">第 {{batch}} 批合作商户</span>{{/batch}}</li>{{/shops}}</ul>
         {{^shops}}<p>暂无商户。</p>{{/shops}}
         """
 
