@@ -142,11 +142,13 @@ func buildRouter(
     DirectoryController(database: database).add(to: router)
     ShopDevicesController(database: database).add(to: router)
     OfflineController(database: database, keys: dependencies.keys, statusList: statusList, service: service, settings: settings).add(to: router)
+    HistoryController(database: database, keys: dependencies.keys, issuer: settings.issuer).add(to: router)
     let renderer = PageRenderer(library: pageLibrary, cookies: cookies)
     CardPages(database: database, codes: issuing, signIn: signIn, renderer: renderer, limiter: forms, sessionLifetime: settings.holderSessionLifetime)
         .add(to: router)
     ShopPages(database: database, service: service, renderer: renderer, limiter: forms).add(to: router)
     PublicPages(database: database, renderer: renderer, trustedProxies: Set(settings.trustedProxies)).add(to: router)
+    OpenAPIController().add(to: router)
     return router
 }
 
