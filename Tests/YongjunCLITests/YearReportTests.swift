@@ -39,10 +39,12 @@ struct YearReportTests {
 
         // Cards: one of every category the register knows (a category added later is covered too), an expired one, a revoked one.
         let categories = CardCategory.allCases.map(\.rawValue) + ["veteran", "veteran", "military_family", "veteran", "martyr_family"]
-        var cardRows = ["card_no,name,id_number,category,valid_until,phone"]
+        var cardRows = ["card_no,name,id_number,category,valid_until,phone,disability_grade"]
         for (index, category) in categories.enumerated() {
             let until = index == categories.count - 1 ? "2025-06-30" : "2099-12-31"
-            cardRows.append("LZ\(1000 + index),持证人\(index),\(CLI.idNumber("44188219650312" + String(format: "%03d", index))),\(category),\(until),")
+            let grade = category == "disabled_serviceman" ? "二级" : ""
+            let id = CLI.idNumber("44188219650312" + String(format: "%03d", index))
+            cardRows.append("LZ\(1000 + index),持证人\(index),\(id),\(category),\(until),,\(grade)")
         }
         let imported = try cli.run("cards", "import", try cli.write("cards.csv", cardRows.joined(separator: "\n") + "\n"))
         #expect(imported.status == 0, "\(imported.stderr)")
@@ -277,6 +279,8 @@ struct YearReportTests {
             let shown = dom.contains(figure)
             #expect(shown, "\(figure) not in the rendered report")
         }
+        let categoriesShown = CardCategory.allCases.filter { dom.contains("<td>\($0.label)</td>") }
+        #expect(categoriesShown.count == CardCategory.allCases.count, "every card category has its row on the page")
         let pdf = cli.workDirectory + "/year.pdf"
         _ = try runTool(common + ["--no-pdf-header-footer", "--print-to-pdf=\(pdf)", "file://" + path])
         let pdfText = String(decoding: (FileManager.default.contents(atPath: pdf) ?? Data()), as: UTF8.self)
