@@ -8,7 +8,7 @@ struct ReportsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reports",
         abstract: "Batch outcomes, verification counts, and the partner-shop directory (table, --json or --csv).",
-        subcommands: [ReportsBatch.self, ReportsVerifications.self, ReportsOfflineConflicts.self, ReportsMerchants.self]
+        subcommands: [ReportsBatch.self, ReportsVerifications.self, ReportsOfflineConflicts.self, ReportsMerchants.self, ReportsYear.self]
     )
 }
 
