@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Drives the cashier page /shop through a network cut in headless Chromium, over the DevTools protocol.
+
+usage: offline_page.py BASE_URL SHOP_KEY VALID_CODE REVOKED_CODE SHORT_NUMBER ONLINE_CODE
+
+Signs the device in with the shop key, waits for the snapshot and the Service Worker, cuts the network (the page and
+the Service Worker both), reloads, verifies the four codes offline, restores the network and waits for the queue to
+upload, then verifies ONLINE_CODE with the network back (the server's answer). Prints one JSON object with what the page showed at each step; on a timeout it prints what it has so far
+with "error" set and exits 1. Stdlib only: the protocol runs over --remote-debugging-pipe (fds 3 and 4), so no
+websocket client and no port to pick.
+"""
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+class Chromium:
+    """Headless Chromium and a DevTools session over its pipe: commands, events, and flattened target sessions."""
+
+    def __init__(self, profile):
+        commands_read, commands_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        # Out of the way of 3 and 4, which the child gets them as.
+        child_in, child_out = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (commands_read, replies_write))
+        for fd in (commands_read, replies_write):
+            os.close(fd)
+
+        def plumb():
+            os.dup2(child_in, 3)
+            os.dup2(child_out, 4)
+
+        self.process = subprocess.Popen(
+            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+             "--remote-debugging-pipe", f"--user-data-dir={profile}", "--window-size=390,900", "about:blank"],
+            preexec_fn=plumb, close_fds=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        os.close(child_in)
+        os.close(child_out)
+        self.commands = os.fdopen(commands_write, "wb", buffering=0)
+        self.replies = replies_read
+        self.next_id = 0
+        self.results = {}
+        self.events = []
+        self.changed = threading.Condition()
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        pending = b""
+        while True:
+            chunk = os.read(self.replies, 1 << 16)
+            if not chunk:
+                return
+            pending += chunk
+            *messages, pending = pending.split(b"\0")
+            with self.changed:
+                for raw in messages:
+                    message = json.loads(raw)
+                    if "id" in message:
+                        self.results[message["id"]] = message
+                    else:
+                        self.events.append(message)
+                self.changed.notify_all()
+
+    def send(self, method, params=None, session=None, timeout=15):
+        self.next_id += 1
+        number = self.next_id
+        message = {"id": number, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        self.commands.write(json.dumps(message).encode() + b"\0")
+        with self.changed:
+            if not self.changed.wait_for(lambda: number in self.results, timeout):
+                raise TimeoutError(f"{method} got no answer")
+            reply = self.results.pop(number)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error'].get('message')}")
+        return reply.get("result", {})
+
+    def events_named(self, method):
+        with self.changed:
+            return [event for event in self.events if event["method"] == method]
+
+    def close(self):
+        try:
+            self.send("Browser.close", timeout=5)
+        except Exception:
+            pass
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Page:
+    """The page target, plus every Service Worker the browser attaches, so a network cut reaches both."""
+
+    def __init__(self, browser):
+        self.browser = browser
+        browser.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": True})
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Network"):
+            browser.send(f"{domain}.enable", session=self.session)
+
+    def workers(self):
+        attached = self.browser.events_named("Target.attachedToTarget")
+        detached = {event["params"]["sessionId"] for event in self.browser.events_named("Target.detachedFromTarget")}
+        return [
+            event["params"]["sessionId"] for event in attached
+            if event["params"]["targetInfo"]["type"] == "service_worker" and event["params"]["sessionId"] not in detached
+        ]
+
+    def evaluate(self, expression):
+        reply = self.browser.send(
+            "Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True}, session=self.session
+        )
+        if "exceptionDetails" in reply:
+            raise RuntimeError(reply["exceptionDetails"].get("text", "exception"))
+        return reply["result"].get("value")
+
+    def wait_until(self, expression, what, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                value = self.evaluate(expression)
+                if value:
+                    return value
+            except RuntimeError:
+                pass  # between two documents
+            time.sleep(0.1)
+        raise TimeoutError(f"timed out waiting for {what}")
+
+    def network(self, online):
+        conditions = {"offline": not online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+        for session in [self.session] + self.workers():
+            try:
+                self.browser.send("Network.enable", session=session)
+                self.browser.send("Network.emulateNetworkConditions", conditions, session=session)
+            except RuntimeError:
+                pass  # a worker that stopped meanwhile
+
+
+STATUS = "(() => { const s = document.getElementById('offline-status'); return s && { state: s.dataset.state, "
+STATUS += "text: s.textContent, queued: Number(document.getElementById('queue-count').dataset.count) }; })()"
+ANSWER = "(() => { const r = document.querySelector('#answer .result'); return r && { class: r.className, "
+ANSWER += "reason: r.dataset.reason || null, offline: r.dataset.offline === 'true', text: r.innerText }; })()"
+
+QUEUE = """(async () => { const db = await new Promise((resolve, reject) => { const r = indexedDB.open('yongjun-shop');
+    r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+    return new Promise((resolve) => { const q = db.transaction('queue').objectStore('queue').getAll(); q.onsuccess = () => resolve(q.result); }); })()"""
+RESEND = """fetch('/api/v1/verifications/offline', {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json'}, body: JSON.stringify(%s)}).then((r) => r.json())"""
+
+
+def answer(page, code):
+    page.evaluate(f"""(() => {{ document.getElementById('answer').replaceChildren();
+        const form = document.getElementById('verify-form'); form.elements.code.value = {json.dumps(code)}; form.requestSubmit(); }})()""")
+    return page.wait_until(ANSWER, "an answer")
+
+
+def main():
+    base, key, valid, revoked, short_number, online_code = sys.argv[1:7]
+    report = {}
+    with tempfile.TemporaryDirectory(prefix="yongjun-offline-") as profile:
+        browser = Chromium(profile)
+        try:
+            page = Page(browser)
+            page.browser.send("Page.navigate", {"url": base + "/shop"}, session=page.session)
+            page.wait_until("!!document.getElementById('key')", "the sign-in form")
+            page.evaluate(f"document.getElementById('key').value = {json.dumps(key)}; document.getElementById('key').form.submit()")
+            page.wait_until("(() => { const s = document.getElementById('offline-status'); return s && s.dataset.state === 'ready'; })()",
+                            "the snapshot")
+            page.wait_until("(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/shop')))()", "the Service Worker")
+            report["synced"] = page.evaluate(STATUS)
+
+            page.network(online=False)
+            page.wait_until("!navigator.onLine", "the page to see the network gone")
+            before = len(browser.events_named("Network.responseReceived"))
+            page.browser.send("Page.reload", session=page.session)
+            page.wait_until("(() => { const s = document.getElementById('offline-status'); return s && s.dataset.state === 'ready'; })()",
+                            "the page to open offline")
+            documents = [
+                event["params"]["response"] for event in browser.events_named("Network.responseReceived")[before:]
+                if event.get("sessionId") == page.session and event["params"]["type"] == "Document"
+            ]
+            report["reloaded"] = {
+                "status": page.evaluate(STATUS), "form": page.evaluate("!!document.getElementById('verify-form')"),
+                "online": page.evaluate("navigator.onLine"), "workers": len(page.workers()), "fromServiceWorker": [d.get("fromServiceWorker", False) for d in documents],
+            }
+            report["answers"] = {
+                "valid": answer(page, valid), "again": answer(page, valid), "revoked": answer(page, revoked), "short": answer(page, short_number),
+            }
+            report["queued"] = page.evaluate(STATUS)
+            records = page.evaluate(QUEUE)
+
+            page.network(online=True)
+            page.wait_until("(() => document.getElementById('queue-count').dataset.count === '0')()", "the queue to upload")
+            report["uploaded"] = page.evaluate(STATUS)
+            # A device that lost the answer sends the same records again: the server must know them all by nonce.
+            report["resent"] = page.evaluate(RESEND % json.dumps({"records": records}))
+            report["online"] = answer(page, online_code)
+        except (TimeoutError, RuntimeError) as error:
+            report["error"] = str(error)
+        finally:
+            browser.close()
+    print(json.dumps(report, ensure_ascii=False))
+    sys.exit(1 if "error" in report else 0)
+
+
+if __name__ == "__main__":
+    main()
