@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "yongjun", targets: ["yongjun"]),
         // For the fuzzing package in Fuzz/, which builds only the domain and swift-crypto.
         .library(name: "YongjunCore", targets: ["YongjunCore"]),
+        // The offline verification rules alone: what a shop device (or the bench) needs, no server, no database.
+        .library(name: "YongjunVerifier", targets: ["YongjunVerifier"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -29,12 +31,26 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // zlib for the status list (draft-ietf-oauth-status-list compresses with zlib); wraps the system libz.
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
+        // One verification rule for the server and for shop devices offline: signature and `kid`, claims bounds and
+        // times, the status list, single use, the signed shop snapshot. Crypto and zlib only; no I/O.
+        .target(
+            name: "YongjunVerifier",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Domain: card categories, ID numbers, CSV rules, the signed-code format. No I/O; time, keys and randomness come in.
         .target(
             name: "YongjunCore",
             dependencies: [
+                "YongjunVerifier",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -88,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "YongjunCoreTests",
-            dependencies: ["YongjunCore"],
+            dependencies: ["YongjunCore", "YongjunVerifier", .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

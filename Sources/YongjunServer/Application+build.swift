@@ -53,14 +53,21 @@ public func buildApplication(
     )
     let pinHashes = PINHashPool(threads: settings.pinHashThreads, queueLimit: settings.pinHashQueue)
     let readiness = dependencies.readiness
+    let statusList = StatusListPublisher(database: dependencies.database, keys: dependencies.keys, settings: settings)
     var app = Application(
-        router: buildRouter(service: service, pinHashes: pinHashes, dependencies: dependencies, settings: settings),
+        router: buildRouter(service: service, pinHashes: pinHashes, dependencies: dependencies, settings: settings, statusList: statusList),
         server: try serverBuilder(settings, connections: metrics.connections),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         services: [log, pinHashes],
         onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? settings.port
+            do {
+                try await statusList.announce(port: port)
+            } catch {
+                logger.error("could not record the status list URL for the CLI", metadata: ["error": "\(error)"])
+            }
             readiness.set(true)
-            await onServerRunning(channel.localAddress?.port ?? settings.port)
+            await onServerRunning(port)
         },
         logger: logger
     )
@@ -110,8 +117,10 @@ func buildRouter(
     service: VerificationService,
     pinHashes: PINHashPool,
     dependencies: ServerDependencies,
-    settings: ServerSettings
+    settings: ServerSettings,
+    statusList: StatusListPublisher? = nil
 ) -> Router<AppRequestContext> {
+    let statusList = statusList ?? StatusListPublisher(database: dependencies.database, keys: dependencies.keys, settings: settings)
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: dependencies.metrics))
     HealthController(database: dependencies.database, keys: dependencies.keys, readiness: dependencies.readiness).add(to: router)
@@ -124,7 +133,7 @@ func buildRouter(
     }
     verifications.addRoutes(VerificationController(service: service, maximumBodySize: settings.maximumBodySize).endpoints)
     let database = dependencies.database
-    let issuing = CodeIssuing(keys: dependencies.keys, verification: service, settings: settings)
+    let issuing = CodeIssuing(keys: dependencies.keys, verification: service, settings: settings, statusList: statusList)
     let cookies = CookiePolicy(tlsEnabled: settings.tlsEnabled, trustedProxies: Set(settings.trustedProxies))
     let forms = FormRateLimit(perMinute: settings.formRateLimit, trustedProxies: Set(settings.trustedProxies))
     let signIn = HolderSignIn(database: database, pool: pinHashes, rounds: settings.pinHashRounds, sessionLifetime: settings.holderSessionLifetime)
@@ -132,6 +141,7 @@ func buildRouter(
         .add(to: router, limiter: forms.middleware)
     DirectoryController(database: database).add(to: router)
     ShopDevicesController(database: database).add(to: router)
+    OfflineController(database: database, keys: dependencies.keys, statusList: statusList, service: service, settings: settings).add(to: router)
     let renderer = PageRenderer(library: pageLibrary, cookies: cookies)
     CardPages(database: database, codes: issuing, signIn: signIn, renderer: renderer, limiter: forms, sessionLifetime: settings.holderSessionLifetime)
         .add(to: router)

@@ -54,6 +54,14 @@ public struct ServerSettings: Sendable {
     public var pinHashRounds = 120_000
     /// Seconds a holder stays signed in.
     public var holderSessionLifetime = 1800
+    /// The address holders and shops reach the service at (`https://yongjun.example.cn`); codes name the status list
+    /// under it. nil: `http://host:port` as served.
+    public var publicURL: String?
+    /// Seconds a status list is served before it is rebuilt (and its `Cache-Control: max-age`): the longest a
+    /// revocation waits to appear in it.
+    public var statusListTTL = 300
+    /// Seconds a shop device may verify offline after a sync.
+    public var offlineMaxAge = 86_400
 
     public init() {}
 

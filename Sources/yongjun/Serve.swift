@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
         defer { lock.release() }
         raiseOpenFileLimit()
         let audited = try database.auditedSigningKeyIDs()
-        for kid in keys.verifier.keyRing.keys.map(\.kid) where !audited.contains(kid) {
+        for kid in keys.keyRing.keys.map(\.kid) where !audited.contains(kid) {
             // A key file nobody recorded could have been planted; the bureau must look before trusting its codes.
             logger.warning(
                 "signing key \(kid) has no `keys init`/`keys rotate` entry in the audit log; check it with `yongjun audit verify`"
@@ -96,6 +96,10 @@ struct ServerFlags: ParsableArguments {
     @Option(help: "Seconds SIGTERM waits for requests in flight (default 10).") var drainTimeout: String?
     @Option(help: "PIN hashes computed at once (default 1).") var pinHashThreads: String?
     @Option(help: "Sign-ins that may wait for a PIN hash; more get 503 (default 64).") var pinHashQueue: String?
+    @Option(help: "Address the service is reached at, e.g. https://yongjun.example.cn (default http://host:port).") var publicUrl: String?
+    @Option(help: "Seconds a status list is served before it is rebuilt: the longest a revocation waits (default 300).")
+    var statusListTtl: String?
+    @Option(help: "Seconds a shop device may verify offline after a sync (default 86400).") var offlineMaxAge: String?
 
     func resolve(global: GlobalOptions) throws -> (ServerSettings, [SettingsLoader.Resolved]) {
         var flags: [String: String] = [:]
@@ -106,6 +110,7 @@ struct ServerFlags: ParsableArguments {
             ("short_code_guess_limit", shortCodeGuessLimit), ("short_code_global_guess_limit", shortCodeGlobalGuessLimit),
             ("read_timeout", readTimeout), ("idle_timeout", idleTimeout), ("max_connections", maxConnections),
             ("drain_timeout", drainTimeout), ("pin_hash_threads", pinHashThreads), ("pin_hash_queue", pinHashQueue),
+            ("public_url", publicUrl), ("status_list_ttl", statusListTtl), ("offline_max_age", offlineMaxAge),
         ]
         for case let (key, value?) in pairs { flags[key] = value }
         let environment = ProcessInfo.processInfo.environment

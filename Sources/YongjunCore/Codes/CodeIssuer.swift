@@ -5,13 +5,16 @@ import Foundation
 public struct CodeIssuer: Sendable {
     public let key: SigningKey
     public let issuer: String
+    /// The status list's URL, named in every code whose card has an entry; nil leaves the entry out.
+    public let statusListURI: String?
 
     /// Phone codes rotate every three minutes unless configured otherwise.
     public static let defaultLifetime = 180
 
-    public init(key: SigningKey, issuer: String) {
+    public init(key: SigningKey, issuer: String, statusListURI: String? = nil) {
         self.key = key
         self.issuer = issuer
+        self.statusListURI = statusListURI
     }
 
     /// A code for `card` valid from `now` for `lifetime` seconds.
@@ -30,19 +33,15 @@ public struct CodeIssuer: Sendable {
             nbf: issuedAt,
             exp: issuedAt + lifetime,
             cat: card.category.rawValue,
-            name: NameMask.mask(card.name)
+            name: NameMask.mask(card.name),
+            status: card.statusIndex.flatMap { index in statusListURI.map { StatusClaim(idx: index, uri: $0) } }
         )
         return IssuedCode(token: try sign(claims), claims: claims)
     }
 
     /// Signs arbitrary claims (tests use it to build codes with unusual times).
     public func sign(_ claims: CodeClaims) throws -> String {
-        let header = #"{"alg":"EdDSA","kid":"\#(key.kid)","typ":"JWT"}"#
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(try encoder.encode(claims))
-        let signature = try key.privateKey.signature(for: Array(signingInput.utf8))
-        return signingInput + "." + Base64URL.encode(signature)
+        try key.sign(claims, type: "JWT")
     }
 }
 
@@ -51,11 +50,14 @@ public struct CodeSubject: Sendable {
     public var cardID: String
     public var name: String
     public var category: CardCategory
+    /// The card's entry in the status list.
+    public var statusIndex: Int?
 
-    public init(cardID: String, name: String, category: CardCategory) {
+    public init(cardID: String, name: String, category: CardCategory, statusIndex: Int? = nil) {
         self.cardID = cardID
         self.name = name
         self.category = category
+        self.statusIndex = statusIndex
     }
 }
 

@@ -22,6 +22,16 @@ public struct SigningKey: Sendable {
     }
 
     public var publicKey: Curve25519.Signing.PublicKey { privateKey.publicKey }
+
+    /// A compact JWS of `payload` (sorted keys), header `alg` EdDSA, this key's `kid` and `typ`.
+    public func sign(_ payload: some Encodable, type: String) throws -> String {
+        let header = #"{"alg":"EdDSA","kid":"\#(kid)","typ":"\#(type)"}"#
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(try encoder.encode(payload))
+        let signature = try privateKey.signature(for: Array(signingInput.utf8))
+        return signingInput + "." + Base64URL.encode(signature)
+    }
 }
 
 /// The set of public keys codes are checked against, and the current key new codes are signed with.
@@ -44,23 +54,14 @@ public struct KeyRing: Sendable {
     public var jwks: JWKS {
         JWKS(keys: keys.map { JWKS.Key(kid: $0.kid, x: Base64URL.encode($0.publicKey.rawRepresentation)) })
     }
+
+    /// The public half, as a verifier holds it.
+    public var trusted: TrustedKeys { TrustedKeys(keys.map { ($0.kid, $0.publicKey) }) }
 }
 
-/// A JSON Web Key Set of Ed25519 public keys.
-public struct JWKS: Codable, Sendable, Equatable {
-    public struct Key: Codable, Sendable, Equatable {
-        public var kty = "OKP"
-        public var crv = "Ed25519"
-        public var use = "sig"
-        public var alg = "EdDSA"
-        public var kid: String
-        public var x: String
-
-        public init(kid: String, x: String) {
-            self.kid = kid
-            self.x = x
-        }
+extension CodeVerifier {
+    /// A verifier for the server's own key ring.
+    public init(keyRing: KeyRing, issuer: String, leeway: Int = 30) {
+        self.init(keys: keyRing.trusted, issuer: issuer, leeway: leeway)
     }
-
-    public var keys: [Key]
 }

@@ -54,6 +54,14 @@ struct SettingDefinition: Sendable {
         number("drain_timeout", "seconds SIGTERM waits for requests in flight", \.drainTimeout, 0...3600),
         number("pin_hash_threads", "PIN hashes computed at once (a thread each)", \.pinHashThreads, 1...64),
         number("pin_hash_queue", "sign-ins that may wait for a PIN hash; more get 503 at once", \.pinHashQueue, 0...100_000),
+        optionalText("public_url", "address the service is reached at (https://…); codes name the status list under it", \.publicURL),
+        number(
+            "status_list_ttl",
+            "seconds a status list is served before it is rebuilt (longest delay of a revocation)",
+            \.statusListTTL,
+            1...86_400
+        ),
+        number("offline_max_age", "seconds a shop device may verify offline after a sync", \.offlineMaxAge, 60...30 * 86_400),
         text("admin_host", "address of the admin listener (metrics, health)", \.adminHost),
         SettingDefinition(
             key: "admin_port",

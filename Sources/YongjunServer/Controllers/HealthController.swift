@@ -24,7 +24,7 @@ struct HealthController<Context: RequestContext> {
         } catch {
             problems.append("database unreachable")
         }
-        if keys.verifier.keyRing.keys.isEmpty { problems.append("no signing keys loaded") }
+        if keys.keyRing.keys.isEmpty { problems.append("no signing keys loaded") }
         guard problems.isEmpty else {
             throw APIError(status: .serviceUnavailable, code: "not_ready", message: problems.joined(separator: "; "))
         }

@@ -48,16 +48,16 @@ struct HolderController {
 
     /// The JSON body, or a typed 415/413/400 (never a decoder's English text). Only `application/json` is read: a form
     /// or `text/plain` post from another site (which a browser sends without asking) is refused before it counts.
-    static func body<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
+    static func body<T: Decodable>(_ type: T.Type, _ request: Request, expected: String, limit: Int = 8 * 1024) async throws -> T {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard mediaType == "application/json" else {
             throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type", message: "请求须为 Content-Type: application/json")
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: 8 * 1024)
+            buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "请求体超过 8192 字节")
+            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "请求体超过 \(limit) 字节")
         }
         guard let value = try? JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) else {
             throw APIError.badRequest("请求体必须是 JSON：\(expected)")

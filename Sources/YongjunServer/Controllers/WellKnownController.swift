@@ -15,7 +15,7 @@ struct WellKnownController {
         _ = keys.reloadIfStale(now: Date())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(keys.verifier.keyRing.jwks)
+        let body = try encoder.encode(keys.keyRing.jwks)
         return Response(
             status: .ok,
             headers: [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=300"],

@@ -9,6 +9,7 @@ struct CodeIssuing: Sendable {
     let keys: KeyRingProvider
     let verification: VerificationService
     let settings: ServerSettings
+    let statusList: StatusListPublisher
 
     struct Issued: Sendable {
         let code: IssuedCode
@@ -23,11 +24,11 @@ struct CodeIssuing: Sendable {
         default: break
         }
         _ = keys.reloadIfStale(now: now)
-        guard let key = keys.verifier.keyRing.current else {
+        guard let key = keys.keyRing.current else {
             throw APIError(status: .serviceUnavailable, code: "no_signing_key", message: "服务暂不可用，请稍后再试")
         }
         var generator = SystemRandomNumberGenerator()
-        let code = try CodeIssuer(key: key, issuer: settings.issuer).issue(
+        let code = try CodeIssuer(key: key, issuer: settings.issuer, statusListURI: statusList.statusListURI).issue(
             for: card.codeSubject,
             now: now,
             lifetime: settings.codeLifetime,

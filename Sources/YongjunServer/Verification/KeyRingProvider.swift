@@ -7,6 +7,7 @@ import YongjunStorage
 /// does not know yet (the CLI may have rotated keys while the server runs), at most once a second.
 public final class KeyRingProvider: Sendable {
     private struct State {
+        var ring: KeyRing
         var verifier: CodeVerifier
         var lastReload: Date
     }
@@ -16,10 +17,13 @@ public final class KeyRingProvider: Sendable {
 
     public init(store: KeyStore, issuer: String, now: Date) throws {
         self.store = store
-        self.state = Mutex(State(verifier: CodeVerifier(keyRing: try store.loadKeyRing(), issuer: issuer), lastReload: now))
+        let ring = try store.loadKeyRing()
+        self.state = Mutex(State(ring: ring, verifier: CodeVerifier(keyRing: ring, issuer: issuer), lastReload: now))
     }
 
     public var verifier: CodeVerifier { state.withLock { $0.verifier } }
+    /// The keys themselves: the current one signs codes, the status list and snapshots.
+    public var keyRing: KeyRing { state.withLock { $0.ring } }
 
     /// Reloads the key files if the last reload is over a second old; true when the set of keys changed.
     public func reloadIfStale(now: Date) -> Bool {
@@ -30,7 +34,8 @@ public final class KeyRingProvider: Sendable {
         }
         guard due, let ring = try? store.loadKeyRing() else { return false }
         return state.withLock { state in
-            guard ring.keys.map(\.kid) != state.verifier.keyRing.keys.map(\.kid) else { return false }
+            guard ring.keys.map(\.kid) != state.ring.keys.map(\.kid) else { return false }
+            state.ring = ring
             state.verifier = CodeVerifier(keyRing: ring, issuer: state.verifier.issuer)
             return true
         }

@@ -80,7 +80,7 @@ extension VerificationService {
                 reason = .unknownCard
             }
         }
-        let use = claims.map { Self.use(of: $0, now: request.now, leeway: settings.clockLeeway) }
+        let use = claims.map { CodeUse(of: $0, now: request.now, leeway: settings.clockLeeway) }
         if reason == nil, let use,
             case .used = ledger.lookUp(merchantID: merchantID, nonce: nil, useKey: use.key, nowSeconds: request.nowSeconds)
         {
@@ -128,16 +128,6 @@ extension VerificationService {
             cache.insert(code, authenticated, nowSeconds: Int(now.timeIntervalSince1970))
         }
         return result
-    }
-
-    /// What "already used here" remembers for a code. A phone code is one use per shop until it expires; a
-    /// printed credential lives for years, so it counts once per shop per China calendar day instead.
-    /// Claims were bounds-checked when authenticated, so this arithmetic cannot overflow.
-    static func use(of claims: CodeClaims, now: Date, leeway: Int) -> (key: String, until: Int) {
-        guard claims.exp - claims.iat > 86_400 else { return (claims.jti, claims.exp.saturatingAdd(leeway)) }
-        let today = CalendarDate(chinaDayOf: now)
-        let endOfDay = (today.daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
-        return (claims.jti + "@" + today.description, endOfDay)
     }
 
     static func responseBody(reason: VerificationReason?, claims: CodeClaims?, card: CardStanding?, verificationID: String) -> String {

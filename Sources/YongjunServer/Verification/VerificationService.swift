@@ -155,7 +155,7 @@ public final class VerificationService: Sendable {
         case throttled(Int)
     }
 
-    private static func identify(_ credential: ShopCredential) throws(VerificationFailure) -> ShopIdentity {
+    static func identify(_ credential: ShopCredential) throws(VerificationFailure) -> ShopIdentity {
         switch credential {
         case .apiKey(nil): throw .refused(.missingKey)
         case .apiKey(let text?):

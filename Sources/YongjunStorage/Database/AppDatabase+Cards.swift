@@ -43,6 +43,7 @@ extension AppDatabase {
         var changes: [Card] = []
         let stamp = Timestamp.iso(now)
         var generator = SystemRandomNumberGenerator()
+        var statusIndexes = StatusIndexAllocator(taken: existing.values.compactMap(\.statusIdx), cards: existing.count + cards.count)
         for imported in cards {
             var card =
                 existing[imported.cardNo]
@@ -58,7 +59,8 @@ extension AppDatabase {
                     revokedAt: nil,
                     revokeReason: nil,
                     createdAt: stamp,
-                    updatedAt: stamp
+                    updatedAt: stamp,
+                    statusIdx: nil
                 )
             let before = existing[imported.cardNo]
             card.name = imported.name
@@ -66,6 +68,7 @@ extension AppDatabase {
             card.category = imported.category
             card.validUntil = imported.validUntil.description
             card.phone = imported.phone
+            if card.statusIdx == nil { card.statusIdx = statusIndexes.next(using: &generator) }
             if before == nil {
                 summary.inserted += 1
             } else if card == before {
@@ -100,15 +103,15 @@ extension AppDatabase {
     private static func upsertImported(_ card: Card, _ db: Database) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+                INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at, status_idx)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
                 ON CONFLICT (card_no) DO UPDATE SET name = excluded.name, id_number_hash = excluded.id_number_hash,
                     category = excluded.category, valid_until = excluded.valid_until, phone = excluded.phone,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at, status_idx = coalesce(cards.status_idx, excluded.status_idx)
                 """
         ).execute(arguments: [
             card.id, card.cardNo, card.name, card.idNumberHash, card.category.rawValue, card.validUntil, card.phone, card.createdAt,
-            card.updatedAt,
+            card.updatedAt, card.statusIdx,
         ])
     }
 

@@ -1,4 +1,5 @@
 import GRDB
+import YongjunCore
 
 extension AppDatabase {
     /// Shipped migrations are never edited; add a new one instead.
@@ -232,6 +233,31 @@ extension AppDatabase {
                     CREATE INDEX applications_batch_credit_code ON applications(batch_number, credit_code);
                     """
             )
+        }
+        migrator.registerMigration("v6 status list indexes, offline records, service state") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE cards ADD COLUMN status_idx INTEGER;
+                    CREATE UNIQUE INDEX cards_status_idx ON cards(status_idx);
+
+                    ALTER TABLE verifications ADD COLUMN offline INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE verifications ADD COLUMN device_result TEXT;
+                    ALTER TABLE verifications ADD COLUMN conflict TEXT;
+                    ALTER TABLE verifications ADD COLUMN received_at TEXT;
+                    CREATE UNIQUE INDEX verifications_offline_nonce ON verifications(merchant_id, nonce) WHERE offline = 1;
+
+                    CREATE TABLE service_state (
+                        name TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    """
+            )
+            // Every card present gets its random entry now; cards imported later get theirs on import.
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM cards ORDER BY id")
+            var allocator = StatusIndexAllocator(taken: [], cards: ids.count)
+            var generator = SystemRandomNumberGenerator()
+            let update = try db.makeStatement(sql: "UPDATE cards SET status_idx = ? WHERE id = ?")
+            for id in ids { try update.execute(arguments: [allocator.next(using: &generator), id]) }
         }
         return migrator
     }

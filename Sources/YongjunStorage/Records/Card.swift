@@ -19,6 +19,8 @@ public struct Card: Codable, Sendable, Equatable, FetchableRecord, PersistableRe
     public var revokeReason: String?
     public var createdAt: String
     public var updatedAt: String
+    /// The card's entry in the status list: random, stable, unique (see `StatusIndexAllocator`).
+    public var statusIdx: Int?
 
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
@@ -35,5 +37,5 @@ public struct Card: Codable, Sendable, Equatable, FetchableRecord, PersistableRe
         CalendarDate(iso: validUntil).map { CardStanding(cardID: id, category: category, validUntil: $0, revoked: isRevoked) }
     }
 
-    public var codeSubject: CodeSubject { CodeSubject(cardID: id, name: name, category: category) }
+    public var codeSubject: CodeSubject { CodeSubject(cardID: id, name: name, category: category, statusIndex: statusIdx) }
 }

@@ -21,7 +21,7 @@ extension AppDatabase {
                 sql: """
                     SELECT \(VerificationEntry.columns)
                     FROM verifications
-                    WHERE id >= ? AND ((use_key IS NOT NULL AND code_expires_at > ?) OR nonce IS NOT NULL)
+                    WHERE id >= ? AND ((use_key IS NOT NULL AND code_expires_at > ?) OR (nonce IS NOT NULL AND offline = 0))
                     ORDER BY id
                     """,
                 arguments: [

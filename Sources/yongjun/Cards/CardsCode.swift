@@ -27,7 +27,7 @@ struct CardsCode: AsyncParsableCommand {
     func run() async throws {
         guard let key = try global.keyStore.loadKeyRing().current else { throw CLIFailure(message: "no signing key; run `yongjun keys init`") }
         let database = try global.openDatabase()
-        let issuer = CodeIssuer(key: key, issuer: "yongjun")
+        let issuer = CodeIssuer(key: key, issuer: "yongjun", statusListURI: try database.statusListURIForCodes())
         let now = Date()
         var generator = SystemRandomNumberGenerator()
         var codes: [String] = []

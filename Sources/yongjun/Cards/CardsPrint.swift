@@ -36,7 +36,12 @@ struct CardsPrint: AsyncParsableCommand {
             let expires = (until.daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
             // Verifiers refuse lifetimes beyond `CodeClaims.longestLifetime`; the page shows the code's own end.
             let lifetime = min(expires - Int(now.timeIntervalSince1970), CodeClaims.longestLifetime)
-            let code = try CodeIssuer(key: key, issuer: "yongjun").issue(for: card.codeSubject, now: now, lifetime: lifetime, using: &generator)
+            let code = try CodeIssuer(key: key, issuer: "yongjun", statusListURI: try database.statusListURIForCodes()).issue(
+                for: card.codeSubject,
+                now: now,
+                lifetime: lifetime,
+                using: &generator
+            )
             let qr = try QRCode(text: code.token, errorCorrection: .medium).svg(moduleSize: 3)
             pages.append(
                 PrintedCredential.page(holder: code.claims.name, category: card.category.label, cardNo: cardNo, validUntil: lastDay(of: code), qr: qr)

@@ -8,7 +8,7 @@ struct ReportsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reports",
         abstract: "Batch outcomes, verification counts, and the partner-shop directory (table, --json or --csv).",
-        subcommands: [ReportsBatch.self, ReportsVerifications.self, ReportsMerchants.self]
+        subcommands: [ReportsBatch.self, ReportsVerifications.self, ReportsOfflineConflicts.self, ReportsMerchants.self]
     )
 }
 
@@ -100,6 +100,7 @@ struct ReportsVerifications: AsyncParsableCommand {
         }
         print(
             "verifications \(from) … \(to)\(merchant.map { ", merchant \($0)" } ?? ""): \(report.total) total, \(report.valid) valid, \(report.rejected) rejected"
+                + (report.offline > 0 ? "; \(report.offline) made offline, \(report.flagged) flagged (see reports offline-conflicts)" : "")
         )
         for (name, tallies) in sections where !tallies.isEmpty {
             print("")
@@ -131,5 +132,50 @@ struct ReportsMerchants: AsyncParsableCommand {
                 [String($0.id), $0.name, $0.industryLabel, $0.address ?? "", $0.benefit ?? "", $0.phone ?? "", $0.batch.map(String.init) ?? "-"]
             }
         )
+    }
+}
+
+struct ReportsOfflineConflicts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "offline-conflicts",
+        abstract: "Offline records the register disagrees with: a code used twice, a card revoked before, a shop not active.",
+        discussion: """
+            Shop devices verify without a network and upload their records later; the server re-checks each one at
+            the time the device gives. Conflicts: already_used_here, card_revoked, card_expired, merchant_suspended,
+            result_differs. Days count by when the record reached the server (China time); default the last 30 days.
+            Example: yongjun reports offline-conflicts --from 2026-11-01 --to 2026-11-30 --csv
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+    @Option(help: "First day, YYYY-MM-DD (default 30 days ago).") var from: String?
+    @Option(help: "Last day, YYYY-MM-DD (default today).") var to: String?
+    @Option(help: "Only this merchant id.") var merchant: Int64?
+
+    func validate() throws {
+        if let from, CalendarDate(iso: from) == nil { throw ValidationError("--from \(from) is not a date written YYYY-MM-DD") }
+        if let to, CalendarDate(iso: to) == nil { throw ValidationError("--to \(to) is not a date written YYYY-MM-DD") }
+    }
+
+    func run() async throws {
+        let today = CalendarDate(chinaDayOf: Date())
+        let start = from.flatMap(CalendarDate.init(iso:)) ?? CalendarDate(daysSinceEpoch: today.daysSinceEpoch - 30)
+        let end = to.flatMap(CalendarDate.init(iso:)) ?? today
+        guard start <= end else { throw CLIFailure(message: "--from \(start) is after --to \(end)") }
+        let conflicts = try global.openDatabase().offlineConflicts(from: start, to: end, merchantID: merchant)
+        let header = ["VERIFICATION", "MERCHANT", "NAME", "VERIFIED_AT", "RECEIVED_AT", "CARD_NO", "DEVICE", "SERVER", "CONFLICT"]
+        let rows = conflicts.map {
+            [
+                $0.verificationId, String($0.merchantId), $0.merchantName, $0.verifiedAt, $0.receivedAt, $0.cardNo ?? "", $0.deviceResult,
+                $0.serverResult, $0.conflict,
+            ]
+        }
+        if output.json || output.csv {
+            try output.emit(conflicts, header: header, rows: rows)
+            return
+        }
+        print("offline conflicts received \(start) … \(end)\(merchant.map { ", merchant \($0)" } ?? ""): \(conflicts.count)")
+        if !conflicts.isEmpty { printTable(header, rows) }
     }
 }

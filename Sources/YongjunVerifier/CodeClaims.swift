@@ -17,8 +17,21 @@ public struct CodeClaims: Codable, Sendable, Equatable {
     public var cat: String
     /// Masked holder name, 张*三.
     public var name: String
+    /// The card's entry in the status list (draft-ietf-oauth-status-list), so a device can check it offline.
+    /// Codes issued before the status list have none.
+    public var status: StatusClaim?
 
-    public init(iss: String, sub: String, jti: String, iat: Int, nbf: Int, exp: Int, cat: String, name: String) {
+    public init(
+        iss: String,
+        sub: String,
+        jti: String,
+        iat: Int,
+        nbf: Int,
+        exp: Int,
+        cat: String,
+        name: String,
+        status: StatusClaim? = nil
+    ) {
         self.iss = iss
         self.sub = sub
         self.jti = jti
@@ -27,6 +40,7 @@ public struct CodeClaims: Codable, Sendable, Equatable {
         self.exp = exp
         self.cat = cat
         self.name = name
+        self.status = status
     }
 
     public var category: CardCategory? { CardCategory(rawValue: cat) }
@@ -75,4 +89,25 @@ public enum CodeRejection: String, Error, Sendable, CaseIterable {
     case notYetValid = "not_yet_valid"
     /// A typed numeric code that this server did not issue, or that was already used or expired.
     case unknownShortCode = "unknown_short_code"
+}
+
+/// `"status": {"status_list": {"idx": 48213, "uri": "https://…/api/v1/status-list"}}`.
+public struct StatusClaim: Codable, Sendable, Equatable {
+    public struct Reference: Codable, Sendable, Equatable {
+        public var idx: Int
+        public var uri: String
+
+        public init(idx: Int, uri: String) {
+            self.idx = idx
+            self.uri = uri
+        }
+    }
+
+    public var statusList: Reference
+
+    public init(idx: Int, uri: String) { statusList = Reference(idx: idx, uri: uri) }
+
+    enum CodingKeys: String, CodingKey {
+        case statusList = "status_list"
+    }
 }

@@ -126,7 +126,7 @@ extension Timestamp {
 }
 
 /// `value` in decimal, left-padded with zeros to `width` digits (String(format:) is slow on the hot path).
-func padded(_ value: Int, _ width: Int) -> String {
+public func padded(_ value: Int, _ width: Int) -> String {
     let digits = String(value)
     return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

@@ -30,18 +30,6 @@ public enum CardCategory: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Accepts either the English code (`veteran`) or the Chinese label (`退役军人`).
-    public init?(codeOrLabel text: String) {
-        let trimmed = text.trimmingWhitespace()
-        if let byCode = CardCategory(rawValue: trimmed.lowercased()) {
-            self = byCode
-        } else if let byLabel = CardCategory.allCases.first(where: { $0.label == trimmed }) {
-            self = byLabel
-        } else {
-            return nil
-        }
-    }
-
     /// "code (label)" pairs, for error messages that tell the user what is accepted.
     public static var acceptedValues: String {
         allCases.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", ")

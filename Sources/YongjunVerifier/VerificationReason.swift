@@ -11,6 +11,10 @@ public enum VerificationReason: String, Sendable, CaseIterable, Codable {
     case unknownCard = "unknown_card"
     case alreadyUsedHere = "already_used_here"
     case unknownShortCode = "unknown_short_code"
+    /// Offline kit only: the snapshot is too old, or the device clock is earlier than the last sync.
+    case syncRequired = "sync_required"
+    /// Offline kit only: a 9-digit number, or a code without a status-list entry, needs the server.
+    case offlineUnsupported = "offline_unsupported"
 
     public init(_ rejection: CodeRejection) {
         switch rejection {
@@ -36,28 +40,8 @@ public enum VerificationReason: String, Sendable, CaseIterable, Codable {
         case .unknownCard: "未找到该证件，请联系退役军人事务局"
         case .alreadyUsedHere: "此码已在本店使用过，请让持证人刷新后重新出示"
         case .unknownShortCode: "数字码无效、已使用或已过期，请让持证人刷新后重新出示"
+        case .syncRequired: "离线数据已过期或设备时间不对，请校准时间后联网同步"
+        case .offlineUnsupported: "离线时无法核验此码，请让持证人出示二维码或联网后核验"
         }
-    }
-}
-
-/// Where a card stands in the bureau's register, as the verification path needs it.
-public struct CardStanding: Sendable {
-    public let cardID: String
-    public let category: CardCategory
-    public let validUntil: CalendarDate
-    public let revoked: Bool
-
-    public init(cardID: String, category: CardCategory, validUntil: CalendarDate, revoked: Bool) {
-        self.cardID = cardID
-        self.category = category
-        self.validUntil = validUntil
-        self.revoked = revoked
-    }
-
-    /// The card's own reason to refuse, judged on the China calendar day `today`.
-    public func rejection(today: CalendarDate) -> VerificationReason? {
-        if revoked { return .cardRevoked }
-        if validUntil < today { return .cardExpired }
-        return nil
     }
 }

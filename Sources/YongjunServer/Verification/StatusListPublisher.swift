@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import Synchronization
+import YongjunCore
+import YongjunStorage
+
+/// Builds, signs and caches the status list token. A list older than `status_list_ttl` is rebuilt by the next
+/// request that needs it (one rebuild at a time; the others wait for it), so a revocation is in the list at most
+/// `status_list_ttl` seconds after it was made. The online verification path never reads this: it reads the register.
+final class StatusListPublisher: Sendable {
+    struct Published: Sendable {
+        let token: String
+        let etag: String
+        let builtAt: Int
+        /// Entries that are not valid (for the metrics and the bench).
+        let flagged: Int
+        let count: Int
+    }
+
+    private let database: AppDatabase
+    private let keys: KeyRingProvider
+    private let settings: ServerSettings
+    private let uri: Mutex<String>
+    private let state = Mutex<(published: Published?, building: Task<Published, any Error>?)>((nil, nil))
+
+    init(database: AppDatabase, keys: KeyRingProvider, settings: ServerSettings) {
+        self.database = database
+        self.keys = keys
+        self.settings = settings
+        self.uri = Mutex(Self.uri(base: settings.publicURL ?? "http://\(settings.host):\(settings.port)"))
+    }
+
+    static func uri(base: String) -> String {
+        var base = base
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/api/v1/status-list"
+    }
+
+    /// The list's URL, as codes name it.
+    var statusListURI: String { uri.withLock { $0 } }
+
+    /// Called once the server listens (with port 0 the port is known only then); the CLI reads it back to put the
+    /// same URL into printed codes.
+    func announce(port: Int) async throws {
+        let value = Self.uri(base: settings.publicURL ?? "http://\(settings.host):\(port)")
+        uri.withLock { $0 = value }
+        try await database.setServiceState(AppDatabase.statusListURIState, value)
+    }
+
+    /// The current token, rebuilt first when it is older than the TTL.
+    func current(now: Date) async throws -> Published {
+        let nowSeconds = Int(now.timeIntervalSince1970)
+        let task = state.withLock { state -> Task<Published, any Error> in
+            if let building = state.building { return building }
+            if let published = state.published, nowSeconds - published.builtAt < settings.statusListTTL {
+                return Task { published }
+            }
+            let building = Task { try await self.build(now: now) }
+            state.building = building
+            return building
+        }
+        do {
+            let published = try await task.value
+            state.withLock { state in
+                if state.building == task {
+                    state.published = published
+                    state.building = nil
+                }
+            }
+            return published
+        } catch {
+            state.withLock { state in if state.building == task { state.building = nil } }
+            throw error
+        }
+    }
+
+    private func build(now: Date) async throws -> Published {
+        let source = try await database.statusListSource(today: CalendarDate(chinaDayOf: now))
+        var list = StatusList(count: source.count)
+        for entry in source.entries { list.set(entry.index, entry.value) }
+        _ = keys.reloadIfStale(now: now)
+        guard let key = keys.keyRing.current else { throw StatusListUnavailable() }
+        let iat = Int(now.timeIntervalSince1970)
+        let claims = StatusListClaims(
+            iss: settings.issuer,
+            sub: statusListURI,
+            iat: iat,
+            // A device that synced just before a rebuild still holds a list good for its whole offline window.
+            exp: iat + settings.offlineMaxAge + settings.statusListTTL,
+            ttl: settings.statusListTTL,
+            statusList: .init(bits: StatusList.bits, lst: Base64URL.encode(try list.compressed()))
+        )
+        let token = try key.sign(claims, type: StatusListClaims.type)
+        let digest = SHA256.hash(data: Array(token.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        return Published(token: token, etag: "\"\(digest)\"", builtAt: iat, flagged: source.entries.count, count: list.count)
+    }
+}
+
+/// No signing key: the list cannot be signed (503).
+struct StatusListUnavailable: Error {}
