@@ -32,6 +32,8 @@ extension Assets {
             return request(opening);
           }
 
+          const usable = () => snapshot !== null && !snapshot.problem;
+
           function element(tag, className, content) {
             const node = document.createElement(tag);
             if (className) node.className = className;
@@ -40,7 +42,7 @@ extension Assets {
           }
 
           function age() {
-            if (!snapshot) return "离线数据未同步";
+            if (!usable()) return "离线数据未同步";
             const minutes = Math.max(0, Math.floor((Date.now() / 1000 - snapshot.iat) / 60));
             return "数据同步于 " + (minutes < 60 ? minutes + " 分钟前" : Math.floor(minutes / 60) + " 小时前");
           }
@@ -48,7 +50,7 @@ extension Assets {
           async function showStatus() {
             const count = database ? await request(database.transaction("queue").objectStore("queue").count()) : 0;
             syncAge.textContent = age();
-            status.dataset.state = snapshot ? "ready" : "none";
+            status.dataset.state = usable() ? "ready" : snapshot ? snapshot.problem : "none";
             queueCount.textContent = "待上传 " + count + " 条";
             queueCount.dataset.count = String(count);
             status.hidden = false;
@@ -67,10 +69,10 @@ extension Assets {
               await finished(database.transaction("snapshot", "readwrite").objectStore("snapshot").delete("current").transaction);
             } else if (response.ok) {
               const body = await response.json().catch(() => null);
-              const prepared = body && typeof body.snapshot === "string" ? await offline.prepare(body.snapshot).catch(() => null) : null;
-              if (!prepared) return;
+              const opened = body && typeof body.snapshot === "string" ? await offline.open(body.snapshot) : null;
+              if (!opened || opened.problem) return;
               await finished(database.transaction("snapshot", "readwrite").objectStore("snapshot").put(body.snapshot, "current").transaction);
-              snapshot = prepared;
+              snapshot = opened;
             }
             await showStatus();
           }
@@ -111,7 +113,7 @@ extension Assets {
           // Remembers a use the server just accepted, so this device refuses the same code offline afterwards.
           async function rememberUse(code) {
             const claims = offline.peek(code);
-            if (!claims || !snapshot) return;
+            if (!claims || !usable()) return;
             const used = offline.useOf(claims, Date.now(), snapshot.leeway);
             await finished(database.transaction("uses", "readwrite").objectStore("uses").put(used).transaction);
           }
@@ -164,8 +166,8 @@ extension Assets {
               else transaction.objectStore("uses").put(verdict.use);
             }
             record.result = verdict.reason || "valid";
-            // A device that could not judge (no snapshot, a short code) made no verification to report.
-            if (verdict.reason !== "sync_required" && verdict.reason !== "offline_unsupported" && utf8Length(code) <= longestRecord) {
+            // Without a usable snapshot nothing was checked, so there is nothing to report (as `yongjun shop verify`).
+            if (verdict.reason !== "sync_required" && utf8Length(code) <= longestRecord) {
               transaction.objectStore("queue").put(record);
             }
             await finished(transaction);
@@ -181,8 +183,8 @@ extension Assets {
             box.setAttribute("role", "status");
             box.dataset.offline = "true";
             box.dataset.reason = verdict.reason || "valid";
-            box.append(element("div", null, valid ? "✓ 有效 · 请核对优待证" : "✗ " + offline.headline(verdict.reason)));
-            const detail = valid ? offline.categoryLabel(verdict.claims.cat) + " · " + verdict.claims.name : verdict.message || offline.message(verdict.reason);
+            box.append(element("div", null, valid ? "✓ 有效 · 请核对优待证" : "✗ " + offline.headline(verdict)));
+            const detail = valid ? offline.categoryLabel(verdict.claims.cat) + " · " + verdict.claims.name : offline.message(verdict);
             box.append(element("div", "detail", detail), element("div", "badge", "离线核验 · " + age()));
             answer.replaceChildren(box);
           }
@@ -209,7 +211,7 @@ extension Assets {
           open().then(async (opened) => {
             database = opened;
             const stored = await request(database.transaction("snapshot").objectStore("snapshot").get("current"));
-            snapshot = stored ? await offline.prepare(stored).catch(() => null) : null;
+            snapshot = stored ? await offline.open(stored) : null;
             const pruning = database.transaction("uses", "readwrite").objectStore("uses");
             pruning.getAll().onsuccess = (e) => e.target.result.forEach((u) => { if (u.until * 1000 < Date.now()) pruning.delete(u.key); });
             await showStatus();
