@@ -123,6 +123,15 @@ class Page:
             raise RuntimeError(reply["exceptionDetails"].get("text", "exception"))
         return reply["result"].get("value")
 
+    def worker_fetch(self, path):
+        """What a fetch from inside each Service Worker meets: proof that a network cut reaches the worker too."""
+        expression = f"fetch({json.dumps(path)}, {{cache: 'no-store'}}).then(() => 'reached', () => 'failed')"
+        return [
+            self.browser.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True}, session=session)
+            .get("result", {}).get("value")
+            for session in self.workers()
+        ]
+
     def wait_until(self, expression, what, timeout=15):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -177,9 +186,11 @@ def main():
                             "the snapshot")
             page.wait_until("(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/shop')))()", "the Service Worker")
             report["synced"] = page.evaluate(STATUS)
+            reached = page.worker_fetch("/healthz")
 
             page.network(online=False)
             page.wait_until("!navigator.onLine", "the page to see the network gone")
+            report["workerFetch"] = {"online": reached, "offline": page.worker_fetch("/healthz")}
             before = len(browser.events_named("Network.responseReceived"))
             page.browser.send("Page.reload", session=page.session)
             page.wait_until("(() => { const s = document.getElementById('offline-status'); return s && s.dataset.state === 'ready'; })()",
@@ -190,7 +201,8 @@ def main():
             ]
             report["reloaded"] = {
                 "status": page.evaluate(STATUS), "form": page.evaluate("!!document.getElementById('verify-form')"),
-                "online": page.evaluate("navigator.onLine"), "workers": len(page.workers()), "fromServiceWorker": [d.get("fromServiceWorker", False) for d in documents],
+                "online": page.evaluate("navigator.onLine"),
+                "fromServiceWorker": [d.get("fromServiceWorker", False) for d in documents],
             }
             report["answers"] = {
                 "valid": answer(page, valid), "again": answer(page, valid), "revoked": answer(page, revoked), "short": answer(page, short_number),
