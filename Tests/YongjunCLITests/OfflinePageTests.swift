@@ -19,13 +19,13 @@ struct OfflinePageTests {
         }
         let valid = try code("LZ0001")
         let revoked = try code("LZ0002")
-        let online = try code("LZ0001")
+        let usedOnline = try code("LZ0001")
         #expect(try cli.run("cards", "revoke", "LZ0002", "--reason", "证件遗失").status == 0)
         // The list is rebuilt at most once a second here: the device's first sync holds the revocation.
         try await Task.sleep(for: .milliseconds(1100))
 
         let script = CLI.packageRoot.appendingPathComponent("Tests/tools/offline_page.py").path
-        let run = try runTool(["python3", script, server.baseURL.absoluteString, key, valid, revoked, "123456789", online], includeErrors: false)
+        let run = try runTool(["python3", script, server.baseURL.absoluteString, key, valid, revoked, "123456789", usedOnline], includeErrors: false)
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any],
             "the driver printed no JSON: \(run.output.suffix(600))"
@@ -39,12 +39,19 @@ struct OfflinePageTests {
         let reloaded = report["reloaded"] as? [String: Any]
         #expect(reloaded?["online"] as? Bool == false && reloaded?["form"] as? Bool == true, "the page did not open with the network cut")
         #expect(reloaded?["fromServiceWorker"] as? [Bool] == [true], "the offline reload was not served by the Service Worker")
-        let answers = report["answers"] as? [String: [String: Any]] ?? [:]
+        let online = report["online"] as? [String: Any]
+        #expect(online?["offline"] as? Bool == false && online?["class"] as? String == "result valid", "online: \(online ?? [:])")
+        var answers = report["answers"] as? [String: [String: Any]] ?? [:]
+        answers["unreachable"] = report["unreachable"] as? [String: Any]
         func shown(_ name: String) -> (reason: String, text: String) {
             let answer = answers[name] ?? [:]
             #expect(answer["offline"] as? Bool == true, "\(name) was not answered offline")
             return (answer["reason"] as? String ?? "", answer["text"] as? String ?? "")
         }
+        // The server out of reach while the browser believes it is online: answered offline, and the use the server
+        // accepted a moment ago is remembered on the device.
+        let unreachable = shown("unreachable")
+        #expect(unreachable.reason == "already_used_here", "\(unreachable.text)")
         let first = shown("valid")
         #expect(first.reason == "valid" && first.text.contains("✓ 有效") && first.text.contains("退役军人 · 张*三"), "\(first.text)")
         #expect(first.text.contains("离线核验") && first.text.contains("数据同步于 0 分钟前"))
@@ -54,17 +61,15 @@ struct OfflinePageTests {
         #expect(card.reason == "card_revoked" && card.text.contains("证件已注销"), "\(card.text)")
         let short = shown("short")
         #expect(short.reason == "offline_unsupported" && short.text.contains("离线时无法核验此码"), "\(short.text)")
-        #expect((report["queued"] as? [String: Any])?["queued"] as? Int == 4)
+        #expect((report["queued"] as? [String: Any])?["queued"] as? Int == 5)
         #expect((report["uploaded"] as? [String: Any])?["text"] as? String == "数据同步于 0 分钟前 · 待上传 0 条")
 
         let resent = (report["resent"] as? [String: Any])?["results"] as? [[String: Any]] ?? []
-        #expect(resent.count == 4 && resent.allSatisfy { $0["status"] as? String == "duplicate" }, "sending the same records again: \(resent)")
-        let back = report["online"] as? [String: Any]
-        #expect(back?["offline"] as? Bool == false && back?["class"] as? String == "result valid", "with the network back: \(back ?? [:])")
+        #expect(resent.count == 5 && resent.allSatisfy { $0["status"] as? String == "duplicate" }, "sending the same records again: \(resent)")
 
         // Each offline answer is on the server once, as the device gave it, and agrees with the register.
         let offline = try cli.sqlite("SELECT device_result FROM verifications WHERE offline = 1 ORDER BY created_at")
-        #expect(offline == "valid\nalready_used_here\ncard_revoked\noffline_unsupported", "\(offline)")
+        #expect(offline == "already_used_here\nvalid\nalready_used_here\ncard_revoked\noffline_unsupported", "\(offline)")
         #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 1 AND conflict IS NOT NULL") == "0")
         #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 0") == "1")
     }

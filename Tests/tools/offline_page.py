@@ -3,11 +3,12 @@
 
 usage: offline_page.py BASE_URL SHOP_KEY VALID_CODE REVOKED_CODE SHORT_NUMBER ONLINE_CODE
 
-Signs the device in with the shop key, waits for the snapshot and the Service Worker, cuts the network (the page and
-the Service Worker both), reloads, verifies the four codes offline, restores the network and waits for the queue to
-upload, then verifies ONLINE_CODE with the network back (the server's answer). Prints one JSON object with what the page showed at each step; on a timeout it prints what it has so far
-with "error" set and exits 1. Stdlib only: the protocol runs over --remote-debugging-pipe (fds 3 and 4), so no
-websocket client and no port to pick.
+Signs the device in with the shop key, waits for the snapshot and the Service Worker, verifies ONLINE_CODE online and
+then again with the server unreachable (requests failed while the browser believes it is online), cuts the network
+(the page and the Service Worker both), reloads, verifies the other codes offline, restores the network, waits for
+the queue to upload and sends the same records again. Prints one JSON object with what the page showed at each step;
+on a timeout it prints what it has so far with "error" set and exits 1. Stdlib only: the protocol runs over
+--remote-debugging-pipe (fds 3 and 4), so no websocket client and no port to pick.
 """
 import fcntl
 import json
@@ -84,6 +85,13 @@ class Chromium:
     def events_named(self, method):
         with self.changed:
             return [event for event in self.events if event["method"] == method]
+
+    def next_event(self, method, seen, timeout=15):
+        """The first `method` event after the `seen` ones already handled."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: len([e for e in self.events if e["method"] == method]) > seen, timeout):
+                raise TimeoutError(f"no {method} event")
+            return [event for event in self.events if event["method"] == method][seen]
 
     def close(self):
         try:
@@ -166,10 +174,28 @@ RESEND = """fetch('/api/v1/verifications/offline', {method: 'POST', credentials:
     headers: {'Content-Type': 'application/json'}, body: JSON.stringify(%s)}).then((r) => r.json())"""
 
 
-def answer(page, code):
+def submit(page, code):
     page.evaluate(f"""(() => {{ document.getElementById('answer').replaceChildren();
         const form = document.getElementById('verify-form'); form.elements.code.value = {json.dumps(code)}; form.requestSubmit(); }})()""")
+
+
+def answer(page, code):
+    submit(page, code)
     return page.wait_until(ANSWER, "an answer")
+
+
+def answer_server_unreachable(page, code):
+    """The answer when the browser believes it is online but the request to the server fails (a dead uplink)."""
+    browser = page.browser
+    seen = len(browser.events_named("Fetch.requestPaused"))
+    browser.send("Fetch.enable", {"patterns": [{"urlPattern": "*/shop/verify"}]}, session=page.session)
+    try:
+        submit(page, code)
+        paused = browser.next_event("Fetch.requestPaused", seen)
+        browser.send("Fetch.failRequest", {"requestId": paused["params"]["requestId"], "errorReason": "ConnectionRefused"}, session=page.session)
+        return page.wait_until(ANSWER, "an answer with the server unreachable")
+    finally:
+        browser.send("Fetch.disable", session=page.session)
 
 
 def main():
@@ -186,6 +212,9 @@ def main():
                             "the snapshot")
             page.wait_until("(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/shop')))()", "the Service Worker")
             report["synced"] = page.evaluate(STATUS)
+            report["online"] = answer(page, online_code)
+            # Used online a moment ago; now the server is out of reach though the browser thinks it is online.
+            report["unreachable"] = answer_server_unreachable(page, online_code)
             reached = page.worker_fetch("/healthz")
 
             page.network(online=False)
@@ -215,7 +244,6 @@ def main():
             report["uploaded"] = page.evaluate(STATUS)
             # A device that lost the answer sends the same records again: the server must know them all by nonce.
             report["resent"] = page.evaluate(RESEND % json.dumps({"records": records}))
-            report["online"] = answer(page, online_code)
         except (TimeoutError, RuntimeError) as error:
             report["error"] = str(error)
         finally:

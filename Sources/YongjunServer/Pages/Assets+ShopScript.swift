@@ -197,6 +197,8 @@ extension Assets {
             busy = true;
             try {
               if (!navigator.onLine || !(await verifyOnline(code, false))) await verifyOffline(code);
+              // The server answered again after an outage the browser did not notice (no "online" event).
+              else if (queueCount.dataset.count !== "0") upload();
             } finally {
               busy = false;
               input.value = "";
