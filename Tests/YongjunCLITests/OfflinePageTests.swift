@@ -67,6 +67,10 @@ struct OfflinePageTests {
         let resent = (report["resent"] as? [String: Any])?["results"] as? [[String: Any]] ?? []
         #expect(resent.count == 5 && resent.allSatisfy { $0["status"] as? String == "duplicate" }, "sending the same records again: \(resent)")
 
+        // Under nginx's Content-Security-Policy (in force: an inline script is blocked), nothing of ours was refused.
+        let csp = report["csp"] as? [String: Any]
+        #expect(csp?["inlineBlocked"] as? Bool == true && (csp?["violations"] as? [String])?.isEmpty == true, "\(csp ?? [:])")
+
         // Each offline answer is on the server once, as the device gave it, and agrees with the register.
         let offline = try cli.sqlite("SELECT device_result FROM verifications WHERE offline = 1 ORDER BY created_at")
         #expect(offline == "already_used_here\nvalid\nalready_used_here\ncard_revoked\noffline_unsupported", "\(offline)")

@@ -6,10 +6,14 @@ usage: offline_page.py BASE_URL SHOP_KEY VALID_CODE REVOKED_CODE SHORT_NUMBER ON
 Signs the device in with the shop key, waits for the snapshot and the Service Worker, verifies ONLINE_CODE online and
 then again with the server unreachable (requests failed while the browser believes it is online), cuts the network
 (the page and the Service Worker both), reloads, verifies the other codes offline, restores the network, waits for
-the queue to upload and sends the same records again. Prints one JSON object with what the page showed at each step;
-on a timeout it prints what it has so far with "error" set and exits 1. Stdlib only: the protocol runs over
---remote-debugging-pipe (fds 3 and 4), so no websocket client and no port to pick.
+the queue to upload and sends the same records again. Every response carries the Content-Security-Policy of
+deploy/nginx/yongjun.conf, as in production, and the page's violations are reported.
+
+Prints one JSON object with what the page showed at each step; on a timeout it prints what it has so far with
+"error" set and exits 1. Stdlib only: the protocol runs over --remote-debugging-pipe (fds 3 and 4), so no websocket
+client and no port to pick.
 """
+import base64
 import fcntl
 import json
 import os
@@ -47,7 +51,10 @@ class Chromium:
         self.next_id = 0
         self.results = {}
         self.events = []
+        self.handlers = {}
+        self.unanswered = set()
         self.changed = threading.Condition()
+        self.writing = threading.Lock()
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
@@ -58,22 +65,42 @@ class Chromium:
                 return
             pending += chunk
             *messages, pending = pending.split(b"\0")
+            events = []
             with self.changed:
                 for raw in messages:
                     message = json.loads(raw)
-                    if "id" in message:
+                    if "id" not in message:
+                        events.append(message)
+                    elif message["id"] not in self.unanswered:
                         self.results[message["id"]] = message
-                    else:
-                        self.events.append(message)
+                self.events += events
                 self.changed.notify_all()
+            for event in events:
+                if event["method"] in self.handlers:
+                    self.handlers[event["method"]](event["params"], event.get("sessionId"))
+
+    def write(self, method, params, session, answered):
+        with self.writing:
+            self.next_id += 1
+            number = self.next_id
+            if not answered:
+                self.unanswered.add(number)
+            message = {"id": number, "method": method, "params": params or {}}
+            if session:
+                message["sessionId"] = session
+            self.commands.write(json.dumps(message).encode() + b"\0")
+        return number
+
+    def post(self, method, params=None, session=None):
+        """Sends a command without waiting for its answer: what handlers, which run on the reading thread, must do."""
+        self.write(method, params, session, answered=False)
+
+    def on(self, method, handler):
+        """Calls `handler(params, session)` for each `method` event, on the reading thread."""
+        self.handlers[method] = handler
 
     def send(self, method, params=None, session=None, timeout=15):
-        self.next_id += 1
-        number = self.next_id
-        message = {"id": number, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        self.commands.write(json.dumps(message).encode() + b"\0")
+        number = self.write(method, params, session, answered=True)
         with self.changed:
             if not self.changed.wait_for(lambda: number in self.results, timeout):
                 raise TimeoutError(f"{method} got no answer")
@@ -86,12 +113,15 @@ class Chromium:
         with self.changed:
             return [event for event in self.events if event["method"] == method]
 
-    def next_event(self, method, seen, timeout=15):
-        """The first `method` event after the `seen` ones already handled."""
+    def wait_for_event(self, method, match, timeout=15):
+        """The first `method` event whose params `match` accepts, waiting for it if need be."""
+        def found():
+            return next((e for e in self.events if e["method"] == method and match(e["params"])), None)
+
         with self.changed:
-            if not self.changed.wait_for(lambda: len([e for e in self.events if e["method"] == method]) > seen, timeout):
+            if not self.changed.wait_for(found, timeout):
                 raise TimeoutError(f"no {method} event")
-            return [event for event in self.events if event["method"] == method][seen]
+            return found()
 
     def close(self):
         try:
@@ -105,15 +135,61 @@ class Chromium:
 
 
 class Page:
-    """The page target, plus every Service Worker the browser attaches, so a network cut reaches both."""
+    """The page target and every Service Worker the browser attaches. Each is set up before it runs: the network cut
+    must reach both, and every response gets the Content-Security-Policy nginx adds in production."""
 
-    def __init__(self, browser):
+    def __init__(self, browser, csp):
         self.browser = browser
-        browser.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": True})
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.csp = csp
+        self.unreachable = False
+        self.offline = False
+        browser.on("Target.attachedToTarget", self.attached)
+        browser.on("Fetch.requestPaused", self.paused)
+        browser.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True})
+        # The tab Chromium opened at start (about:blank), attached as it stands.
+        tab = browser.wait_for_event("Target.attachedToTarget", lambda params: params["targetInfo"]["type"] == "page")
+        self.session = tab["params"]["sessionId"]
         for domain in ("Page", "Runtime", "Network"):
             browser.send(f"{domain}.enable", session=self.session)
+        browser.send("Page.addScriptToEvaluateOnNewDocument", {"source": VIOLATIONS}, session=self.session)
+        patterns = [{"urlPattern": "*", "requestStage": "Response"}, {"urlPattern": "*/shop/verify", "requestStage": "Request"}]
+        browser.send("Fetch.enable", {"patterns": patterns}, session=self.session)
+
+    def attached(self, params, _):
+        """A Service Worker gets the network conditions and the CSP before its script runs."""
+        session = params["sessionId"]
+        if params["targetInfo"]["type"] == "service_worker":
+            self.browser.post("Network.enable", session=session)
+            if self.offline:
+                self.browser.post("Network.emulateNetworkConditions", self.conditions(), session=session)
+            self.browser.post("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]}, session=session)
+        if params.get("waitingForDebugger"):
+            self.browser.post("Runtime.runIfWaitingForDebugger", session=session)
+
+    def paused(self, params, session):
+        request = params["requestId"]
+        if "responseErrorReason" in params:
+            self.browser.post("Fetch.failRequest", {"requestId": request, "errorReason": params["responseErrorReason"]}, session=session)
+        elif "responseStatusCode" in params:
+            # Fulfilled with the body rather than continued: Chromium enforces a policy only from headers it parses itself.
+            threading.Thread(target=self.add_policy, args=(params, session), daemon=True).start()
+        elif self.unreachable:
+            self.browser.post("Fetch.failRequest", {"requestId": request, "errorReason": "ConnectionRefused"}, session=session)
+        else:
+            self.browser.post("Fetch.continueRequest", {"requestId": request}, session=session)
+
+    def add_policy(self, params, session):
+        """Answers a paused response with its own status, headers and body, plus the Content-Security-Policy."""
+        request = params["requestId"]
+        try:
+            body = self.browser.send("Fetch.getResponseBody", {"requestId": request}, session=session)
+        except RuntimeError:  # no body (a redirect, a 204): nothing a policy could govern
+            self.browser.post("Fetch.continueResponse", {"requestId": request}, session=session)
+            return
+        data = body["body"] if body.get("base64Encoded") else base64.b64encode(body["body"].encode()).decode()
+        headers = params.get("responseHeaders", []) + [{"name": "Content-Security-Policy", "value": self.csp}]
+        fulfilled = {"requestId": request, "responseCode": params["responseStatusCode"], "responseHeaders": headers, "body": data}
+        self.browser.post("Fetch.fulfillRequest", fulfilled, session=session)
 
     def workers(self):
         attached = self.browser.events_named("Target.attachedToTarget")
@@ -152,12 +228,15 @@ class Page:
             time.sleep(0.1)
         raise TimeoutError(f"timed out waiting for {what}")
 
+    def conditions(self):
+        return {"offline": self.offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+
     def network(self, online):
-        conditions = {"offline": not online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+        """Cuts or restores the network for the page and every Service Worker (one that starts later gets it in `attached`)."""
+        self.offline = not online
         for session in [self.session] + self.workers():
             try:
-                self.browser.send("Network.enable", session=session)
-                self.browser.send("Network.emulateNetworkConditions", conditions, session=session)
+                self.browser.send("Network.emulateNetworkConditions", self.conditions(), session=session)
             except RuntimeError:
                 pass  # a worker that stopped meanwhile
 
@@ -166,6 +245,13 @@ STATUS = "(() => { const s = document.getElementById('offline-status'); return s
 STATUS += "text: s.textContent, queued: Number(document.getElementById('queue-count').dataset.count) }; })()"
 ANSWER = "(() => { const r = document.querySelector('#answer .result'); return r && { class: r.className, "
 ANSWER += "reason: r.dataset.reason || null, offline: r.dataset.offline === 'true', text: r.innerText }; })()"
+# Content-Security-Policy violations on the page, kept across reloads; and a probe that the policy is in force.
+VIOLATIONS = """document.addEventListener('securitypolicyviolation', (event) => {
+    const seen = JSON.parse(sessionStorage.getItem('violations') || '[]');
+    seen.push(event.effectiveDirective + ' ' + (event.blockedURI || 'inline') + ' ' + (event.sourceFile || ''));
+    sessionStorage.setItem('violations', JSON.stringify(seen)); }, true);"""
+INLINE_BLOCKED = """new Promise((resolve) => { const script = document.createElement('script');
+    script.textContent = 'window.inlineRan = true'; document.head.append(script); setTimeout(() => resolve(!window.inlineRan), 100); })"""
 
 QUEUE = """(async () => { const db = await new Promise((resolve, reject) => { const r = indexedDB.open('yongjun-shop');
     r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
@@ -185,17 +271,23 @@ def answer(page, code):
 
 
 def answer_server_unreachable(page, code):
-    """The answer when the browser believes it is online but the request to the server fails (a dead uplink)."""
-    browser = page.browser
-    seen = len(browser.events_named("Fetch.requestPaused"))
-    browser.send("Fetch.enable", {"patterns": [{"urlPattern": "*/shop/verify"}]}, session=page.session)
+    """The answer when the browser believes it is online but requests to the server fail (a dead uplink)."""
+    page.unreachable = True
     try:
-        submit(page, code)
-        paused = browser.next_event("Fetch.requestPaused", seen)
-        browser.send("Fetch.failRequest", {"requestId": paused["params"]["requestId"], "errorReason": "ConnectionRefused"}, session=page.session)
-        return page.wait_until(ANSWER, "an answer with the server unreachable")
+        return answer(page, code)
     finally:
-        browser.send("Fetch.disable", session=page.session)
+        page.unreachable = False
+
+
+def nginx_csp():
+    """The Content-Security-Policy the production nginx site adds to every response."""
+    site = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "nginx", "yongjun.conf")
+    with open(site, encoding="utf-8") as file:
+        for line in file:
+            words = line.split(None, 2)
+            if words[:2] == ["add_header", "Content-Security-Policy"]:
+                return words[2].split('"')[1]
+    raise RuntimeError("no Content-Security-Policy in deploy/nginx/yongjun.conf")
 
 
 def main():
@@ -204,7 +296,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="yongjun-offline-") as profile:
         browser = Chromium(profile)
         try:
-            page = Page(browser)
+            page = Page(browser, nginx_csp())
             page.browser.send("Page.navigate", {"url": base + "/shop"}, session=page.session)
             page.wait_until("!!document.getElementById('key')", "the sign-in form")
             page.evaluate(f"document.getElementById('key').value = {json.dumps(key)}; document.getElementById('key').form.submit()")
@@ -244,6 +336,10 @@ def main():
             report["uploaded"] = page.evaluate(STATUS)
             # A device that lost the answer sends the same records again: the server must know them all by nonce.
             report["resent"] = page.evaluate(RESEND % json.dumps({"records": records}))
+            report["csp"] = {
+                "policy": page.csp, "violations": page.evaluate("JSON.parse(sessionStorage.getItem('violations') || '[]')"),
+                "inlineBlocked": page.evaluate(INLINE_BLOCKED),
+            }
         except (TimeoutError, RuntimeError) as error:
             report["error"] = str(error)
         finally:
