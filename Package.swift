@@ -102,6 +102,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // bench/offline's measurement: offline verification against raw Ed25519 on one core (release build).
+        .executableTarget(
+            name: "offline-bench",
+            dependencies: ["YongjunCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "bench/offline-swift",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "YongjunCoreTests",
             dependencies: ["YongjunCore", "YongjunVerifier", .product(name: "CompressNIO", package: "compress-nio")],

@@ -147,6 +147,7 @@ func buildRouter(
         .add(to: router)
     ShopPages(database: database, service: service, renderer: renderer, limiter: forms).add(to: router)
     PublicPages(database: database, renderer: renderer, trustedProxies: Set(settings.trustedProxies)).add(to: router)
+    OpenAPIController().add(to: router)
     return router
 }
 

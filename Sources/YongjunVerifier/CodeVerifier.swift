@@ -23,7 +23,7 @@ public struct CodeVerifier: Sendable {
 
     public func authenticate(_ token: String) -> Result<Authenticated, CodeRejection> {
         CompactJWS.verify(token, keys: keys, types: Self.codeTypes, maximumLength: Self.maximumLength).flatMap { verified in
-            guard let claims = try? JSONDecoder().decode(CodeClaims.self, from: Data(verified.payload)),
+            guard let claims = CodeClaims(plain: verified.payload) ?? (try? JSONDecoder().decode(CodeClaims.self, from: Data(verified.payload))),
                 claims.iss == issuer, claims.category != nil, claims.boundsRejection(leeway: leeway) == nil,
                 claims.status.map({ $0.statusList.idx >= 0 }) ?? true
             else { return .failure(.malformed) }

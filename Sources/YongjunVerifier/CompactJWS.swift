@@ -9,6 +9,17 @@ public enum CompactJWS {
         var kid: String?
         var typ: String?
         var crit: [String]?
+
+        init?(plain bytes: [UInt8]) {
+            guard let object = PlainJSON.parse(bytes), Set(object.keys).isSubset(of: ["alg", "kid", "typ"]), case .string(let alg)? = object["alg"]
+            else { return nil }
+            self.alg = alg
+            for (name, member) in object where name != "alg" {
+                guard case .string = member else { return nil }
+            }
+            if case .string(let kid)? = object["kid"] { self.kid = kid }
+            if case .string(let typ)? = object["typ"] { self.typ = typ }
+        }
     }
 
     /// A token whose signature checked out: who signed it and the payload bytes (not yet decoded).
@@ -26,7 +37,7 @@ public enum CompactJWS {
             let headerBytes = Base64URL.decode(Substring(parts[0])),
             let payload = Base64URL.decode(Substring(parts[1])),
             let signature = Base64URL.decode(Substring(parts[2])),
-            let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)),
+            let header = Header(plain: headerBytes) ?? (try? JSONDecoder().decode(Header.self, from: Data(headerBytes))),
             header.alg == "EdDSA", header.crit == nil, types.contains(header.typ), let kid = header.kid
         else { return .failure(.malformed) }
         guard let publicKey = keys.publicKey(kid: kid) else { return .failure(.unknownKey) }

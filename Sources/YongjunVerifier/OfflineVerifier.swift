@@ -28,6 +28,8 @@ public struct OfflineVerifier: Sendable {
         return nil
     }
 
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+
     /// Seconds since the sync (for "数据同步于 N 分钟前").
     public func age(now: Date) -> Int { max(0, Int(now.timeIntervalSince1970) - snapshot.iat) }
 
@@ -50,7 +52,9 @@ public struct OfflineVerifier: Sendable {
     public func verify(_ code: String, now: Date, alreadyUsed: (String) -> Bool) -> Verdict {
         func refuse(_ reason: VerificationReason, _ claims: CodeClaims? = nil) -> Verdict { Verdict(reason: reason, claims: claims, use: nil) }
         if freshness(now: now) != nil { return refuse(.syncRequired) }
-        let trimmed = code.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A scanner may add a newline; trimming only when there is something to trim keeps Foundation off the common path.
+        let padded = code.utf8.first.map(Self.isSpace) == true || code.utf8.last.map(Self.isSpace) == true
+        let trimmed = padded ? code.trimmingCharacters(in: .whitespacesAndNewlines) : code
         if (8...10).contains(trimmed.utf8.count), trimmed.utf8.allSatisfy({ (48...57).contains($0) }) { return refuse(.offlineUnsupported) }
         let claims: CodeClaims
         switch codes.verify(trimmed, now: now, leeway: snapshot.clockLeeway) {

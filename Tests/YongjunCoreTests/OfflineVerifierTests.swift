@@ -137,3 +137,50 @@ struct OfflineVerifierTests {
         #expect(given.allSatisfy { (0..<131_072).contains($0) })
     }
 }
+
+/// The plain-JSON fast path for claims either agrees with JSONDecoder or steps aside; it is never wrong.
+@Suite("Plain JSON fast path for code claims")
+struct PlainJSONTests {
+    @Test("claims bodies of every awkward kind: the fast path and JSONDecoder agree", arguments: [
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"张*三","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"张*三","nbf":1795000000,"status":{"status_list":{"idx":7,"uri":"https://x/l"}},"sub":"c"}"#,
+        #"{ "cat" : "veteran", "exp": 1795000180, "iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c" }"#,
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"\u5f20","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1795000180.0,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1e9,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":9223372036854775807,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1,"exp":2,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c","extra":true}"#,
+        #"{"cat":"veteran","exp":01795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":-5,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"status":{"status_list":{"idx":"7","uri":"u"}},"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"} x"#,
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","nbf":1795000000,"sub":"c"}"#,
+        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":null,"nbf":1795000000,"sub":"c"}"#,
+    ])
+    func agree(_ text: String) {
+        let bytes = Array(text.utf8)
+        let decoded = try? JSONDecoder().decode(CodeClaims.self, from: Data(bytes))
+        if let fast = CodeClaims(plain: bytes) {
+            #expect(fast == decoded, "the fast path read \(text) differently")
+        }
+    }
+
+    @Test("what our signer writes always takes the fast path")
+    func ownOutput() throws {
+        let claims = CodeClaims(
+            iss: "yongjun",
+            sub: "card-abc",
+            jti: "ABCDEF",
+            iat: 1_795_000_000,
+            nbf: 1_795_000_000,
+            exp: 1_795_000_180,
+            cat: "martyr_family",
+            name: "欧阳*华",
+            status: StatusClaim(idx: 131_071, uri: "https://yongjun.example.cn/api/v1/status-list")
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(CodeClaims(plain: Array(try encoder.encode(claims))) == claims)
+    }
+}

@@ -54,7 +54,22 @@ struct SettingDefinition: Sendable {
         number("drain_timeout", "seconds SIGTERM waits for requests in flight", \.drainTimeout, 0...3600),
         number("pin_hash_threads", "PIN hashes computed at once (a thread each)", \.pinHashThreads, 1...64),
         number("pin_hash_queue", "sign-ins that may wait for a PIN hash; more get 503 at once", \.pinHashQueue, 0...100_000),
-        optionalText("public_url", "address the service is reached at (https://…); codes name the status list under it", \.publicURL),
+        SettingDefinition(
+            key: "public_url",
+            help: "address the service is reached at (https://…); codes name the status list under it",
+            secret: false,
+            apply: { settings, value in
+                guard !value.isEmpty else {
+                    settings.publicURL = nil
+                    return
+                }
+                guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.query == nil else {
+                    throw SettingsError(description: "public_url must be an http:// or https:// address such as https://yongjun.example.cn")
+                }
+                settings.publicURL = value
+            },
+            read: { $0.publicURL ?? "" }
+        ),
         number(
             "status_list_ttl",
             "seconds a status list is served before it is rebuilt (longest delay of a revocation)",
