@@ -4,7 +4,7 @@ import Testing
 /// The cashier page in headless Chromium with the network cut, driven by Tests/tools/offline_page.py over the
 /// DevTools protocol; this test prepares the server and codes, then checks what the page showed and what the
 /// server recorded.
-@Suite("The cashier page without a network", .timeLimit(.minutes(2)))
+@Suite("The cashier page without a network", .timeLimit(.minutes(3)))
 struct OfflinePageTests {
     @Test("offline, /shop opens from the Service Worker and answers codes itself; back online, its records reach the server once")
     func offlineCashier() async throws {
