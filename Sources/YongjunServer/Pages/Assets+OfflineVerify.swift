@@ -172,7 +172,7 @@ extension Assets {
               const entry = isObject(status) ? status.status_list : null;
               if (!isObject(entry) || !Number.isInteger(entry.idx) || !isString(entry.uri) || entry.idx < 0) return null;
             }
-            if (claims.iss !== snapshot.issuer || !Object.hasOwn(categories, claims.cat)) return null;
+            if (claims.iss !== snapshot.issuer || !Object.prototype.hasOwnProperty.call(categories, claims.cat)) return null;
             return withinBounds(claims, snapshot.leeway) ? claims : null;
           }
 
