@@ -64,13 +64,65 @@ extension Assets {
           // A JSON object from UTF-8 bytes, or null.
           function object(bytes) {
             try {
-              const value = JSON.parse(text.decode(bytes));
+              const value = parseJSON(text.decode(bytes));
               return isObject(value) ? value : null;
             } catch (error) {
               return null;
             }
           }
 
+          // JSON as Foundation's JSONDecoder reads it, where JSON.parse differs: the first of two equal keys wins, a lone
+          // surrogate escape is an error, and so is nesting deeper than `deepest`.
+          function parseJSON(source) {
+            const deepest = 512;
+            let at = 0;
+            const fail = () => { throw new SyntaxError("JSON, at " + at); };
+            const space = () => { while (at < source.length && " \t\n\r".includes(source[at])) at++; };
+            const token = (pattern) => {
+              pattern.lastIndex = at;
+              const found = pattern.exec(source) || fail();
+              at = pattern.lastIndex;
+              return found[0];
+            };
+            const string = () => {
+              const decoded = JSON.parse(token(/"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y));
+              return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(decoded) ? fail() : decoded;
+            };
+            function value(depth) {
+              space();
+              const next = source[at];
+              if (next === '"') return string();
+              if (next !== "{" && next !== "[") return JSON.parse(token(/true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y));
+              if (depth >= deepest) fail();
+              at++;
+              const object = next === "{" ? Object.create(null) : [], close = next === "{" ? "}" : "]";
+              space();
+              if (source[at] === close) {
+                at++;
+                return object;
+              }
+              for (;;) {
+                if (next === "[") object.push(value(depth + 1));
+                else {
+                  space();
+                  const key = source[at] === '"' ? string() : fail();
+                  space();
+                  if (source[at++] !== ":") fail();
+                  const member = value(depth + 1);
+                  if (!(key in object)) object[key] = member;
+                }
+                space();
+                const after = source[at++];
+                if (after === close) return object;
+                if (after !== ",") fail();
+              }
+            }
+            const result = value(0);
+            space();
+            return at === source.length ? result : fail();
+          }
+
+          const trimmed = /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
           const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
           const isString = (value) => typeof value === "string";
           const isOptionalString = (value) => value === undefined || value === null || typeof value === "string";
@@ -202,7 +254,8 @@ extension Assets {
             const now = Math.floor(nowMillis / 1000);
             if (now < snapshot.iat - snapshot.leeway) return { reason: "sync_required", message: "设备时间早于上次同步时间，请校准时间后联网同步" };
             if (now >= snapshot.exp || now >= snapshot.list.exp) return { reason: "sync_required" };
-            const code = input.trim();
+            // As the kit: a scanner's newline or spaces are trimmed (Foundation's whitespacesAndNewlines), nothing else.
+            const code = /^[ \t\n\r]|[ \t\n\r]$/.test(input) ? input.replace(trimmed, "") : input;
             if (/^[0-9]{8,10}$/.test(code)) return { reason: "offline_unsupported" };
             const verified = await verifyJWS(code, snapshot.keys, [null, "JWT"], codeLength);
             if (isString(verified)) return { reason: verified };
