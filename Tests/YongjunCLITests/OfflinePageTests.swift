@@ -1,11 +1,15 @@
 import Foundation
 import Testing
+import YongjunCore
+import YongjunStorage
 
 /// The cashier page in headless Chromium with the network cut, driven by Tests/tools/offline_page.py over the
 /// DevTools protocol; this test prepares the server and codes, then checks what the page showed and what the
 /// server recorded.
 @Suite("The cashier page without a network", .timeLimit(.minutes(3)))
 struct OfflinePageTests {
+    static let driver = CLI.packageRoot.appendingPathComponent("Tests/tools/offline_page.py").path
+
     @Test("offline, /shop opens from the Service Worker and answers codes itself; back online, its records reach the server once")
     func offlineCashier() async throws {
         let cli = try CLI()
@@ -24,8 +28,10 @@ struct OfflinePageTests {
         // The list is rebuilt at most once a second here: the device's first sync holds the revocation.
         try await Task.sleep(for: .milliseconds(1100))
 
-        let script = CLI.packageRoot.appendingPathComponent("Tests/tools/offline_page.py").path
-        let run = try runTool(["python3", script, server.baseURL.absoluteString, key, valid, revoked, "123456789", usedOnline], includeErrors: false)
+        let run = try runTool(
+            ["python3", Self.driver, "flow", server.baseURL.absoluteString, key, valid, revoked, "123456789", usedOnline],
+            includeErrors: false
+        )
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any],
             "the driver printed no JSON: \(run.output.suffix(600))"
@@ -76,5 +82,31 @@ struct OfflinePageTests {
         #expect(offline == "already_used_here\nvalid\nalready_used_here\ncard_revoked\noffline_unsupported", "\(offline)")
         #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 1 AND conflict IS NOT NULL") == "0")
         #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 0") == "1")
+    }
+
+    @Test("the page's offline verdict agrees with YongjunVerifier (the CLI kit's) on awkward codes, rule for rule")
+    func verdictParity() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        let server = try ServerProcess(cli: cli, extraArguments: ["--status-list-ttl", "1"])
+        defer { _ = server.stop() }
+        #expect(try cli.run("cards", "revoke", "LZ0002", "--reason", "证件遗失").status == 0)
+        try await Task.sleep(for: .milliseconds(1100))
+        let cases = try AwkwardCodes(cli: cli).all
+        let file = try cli.write("codes.json", try JSONSerialization.data(withJSONObject: cases.map(\.code)))
+        let run = try runTool(["python3", Self.driver, "verdicts", server.baseURL.absoluteString, key, file], includeErrors: false)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any], "\(run.output.suffix(600))")
+        let verdicts = try #require(report["verdicts"] as? [String], "\(report["error"] ?? run.output.suffix(600))")
+        let snapshot = try #require(report["snapshot"] as? String)
+        let now = Date(timeIntervalSince1970: Double(try #require(report["now"] as? Int)) / 1000)
+        let verifier = try ShopSnapshot.open(snapshot).get()
+        try #require(verdicts.count == cases.count)
+        for (index, (name, code)) in cases.enumerated() {
+            let expected = verifier.verify(code, now: now, alreadyUsed: { _ in false }).reason?.rawValue ?? "valid"
+            #expect(verdicts[index] == expected, "\(name): the page says \(verdicts[index]), YongjunVerifier \(expected)")
+        }
+        // Not vacuous: the plain code is valid and the revoked card's is refused.
+        #expect(verdicts.first == "valid" && verdicts.contains("card_revoked"))
     }
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Drives the cashier page /shop through a network cut in headless Chromium, over the DevTools protocol.
 
-usage: offline_page.py BASE_URL SHOP_KEY VALID_CODE REVOKED_CODE SHORT_NUMBER ONLINE_CODE
+usage: offline_page.py flow BASE_URL SHOP_KEY VALID_CODE REVOKED_CODE SHORT_NUMBER ONLINE_CODE
+       offline_page.py verdicts BASE_URL SHOP_KEY CODES_JSON_FILE
 
-Signs the device in with the shop key, waits for the snapshot and the Service Worker, verifies ONLINE_CODE online and
+flow: signs the device in with the shop key, waits for the snapshot and the Service Worker, verifies ONLINE_CODE online and
 then again with the server unreachable (requests failed while the browser believes it is online), cuts the network
 (the page and the Service Worker both), reloads, verifies the other codes offline, restores the network, waits for
 the queue to upload and sends the same records again. Every response carries the Content-Security-Policy of
 deploy/nginx/yongjun.conf, as in production, and the page's violations are reported.
+
+verdicts: signs the device in, then asks the page's verifier (offline-verify.js) about each code of the file, and
+reports its answers with the snapshot and the instant it used.
 
 Prints one JSON object with what the page showed at each step; on a timeout it prints what it has so far with
 "error" set and exits 1. Stdlib only: the protocol runs over --remote-debugging-pipe (fds 3 and 4), so no websocket
@@ -241,6 +245,7 @@ class Page:
                 pass  # a worker that stopped meanwhile
 
 
+READY = "(() => { const s = document.getElementById('offline-status'); return !!s && s.dataset.state === 'ready'; })()"
 STATUS = "(() => { const s = document.getElementById('offline-status'); return s && { state: s.dataset.state, "
 STATUS += "text: s.textContent, queued: Number(document.getElementById('queue-count').dataset.count) }; })()"
 ANSWER = "(() => { const r = document.querySelector('#answer .result'); return r && { class: r.className, "
@@ -256,6 +261,13 @@ INLINE_BLOCKED = """new Promise((resolve) => { const script = document.createEle
 QUEUE = """(async () => { const db = await new Promise((resolve, reject) => { const r = indexedDB.open('yongjun-shop');
     r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
     return new Promise((resolve) => { const q = db.transaction('queue').objectStore('queue').getAll(); q.onsuccess = () => resolve(q.result); }); })()"""
+VERDICTS = """(async () => { const db = await new Promise((resolve, reject) => { const r = indexedDB.open('yongjun-shop');
+    r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+    const token = await new Promise((resolve) => { const q = db.transaction('snapshot').objectStore('snapshot').get('current');
+    q.onsuccess = () => resolve(q.result); });
+    const snapshot = await YongjunOffline.open(token), now = Date.now(), verdicts = [];
+    for (const code of %s) { const verdict = await YongjunOffline.check(code, snapshot, now); verdicts.push(verdict.reason || 'valid'); }
+    return { snapshot: token, now, verdicts }; })()"""
 RESEND = """fetch('/api/v1/verifications/offline', {method: 'POST', credentials: 'same-origin',
     headers: {'Content-Type': 'application/json'}, body: JSON.stringify(%s)}).then((r) => r.json())"""
 
@@ -290,57 +302,73 @@ def nginx_csp():
     raise RuntimeError("no Content-Security-Policy in deploy/nginx/yongjun.conf")
 
 
+def sign_in(page, base, key):
+    """Signs the device in on /shop with the shop key, as a cashier would, and waits for the first snapshot."""
+    page.browser.send("Page.navigate", {"url": base + "/shop"}, session=page.session)
+    page.wait_until("!!document.getElementById('key')", "the sign-in form")
+    page.evaluate(f"document.getElementById('key').value = {json.dumps(key)}; document.getElementById('key').form.submit()")
+    page.wait_until(READY, "the snapshot")
+
+
+def flow(page, report, base, key, valid, revoked, short_number, online_code):
+    sign_in(page, base, key)
+    page.wait_until("(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/shop')))()", "the Service Worker")
+    report["synced"] = page.evaluate(STATUS)
+    report["online"] = answer(page, online_code)
+    # Used online a moment ago; now the server is out of reach though the browser thinks it is online.
+    report["unreachable"] = answer_server_unreachable(page, online_code)
+    reached = page.worker_fetch("/healthz")
+
+    page.network(online=False)
+    page.wait_until("!navigator.onLine", "the page to see the network gone")
+    report["workerFetch"] = {"online": reached, "offline": page.worker_fetch("/healthz")}
+    before = len(page.browser.events_named("Network.responseReceived"))
+    page.browser.send("Page.reload", session=page.session)
+    page.wait_until(READY, "the page to open offline")
+    documents = [
+        event["params"]["response"] for event in page.browser.events_named("Network.responseReceived")[before:]
+        if event.get("sessionId") == page.session and event["params"]["type"] == "Document"
+    ]
+    report["reloaded"] = {
+        "status": page.evaluate(STATUS), "form": page.evaluate("!!document.getElementById('verify-form')"),
+        "online": page.evaluate("navigator.onLine"),
+        "fromServiceWorker": [d.get("fromServiceWorker", False) for d in documents],
+    }
+    report["answers"] = {
+        "valid": answer(page, valid), "again": answer(page, valid), "revoked": answer(page, revoked), "short": answer(page, short_number),
+    }
+    report["queued"] = page.evaluate(STATUS)
+    records = page.evaluate(QUEUE)
+
+    page.network(online=True)
+    page.wait_until("(() => document.getElementById('queue-count').dataset.count === '0')()", "the queue to upload")
+    report["uploaded"] = page.evaluate(STATUS)
+    # A device that lost the answer sends the same records again: the server must know them all by nonce.
+    report["resent"] = page.evaluate(RESEND % json.dumps({"records": records}))
+    report["csp"] = {
+        "policy": page.csp, "violations": page.evaluate("JSON.parse(sessionStorage.getItem('violations') || '[]')"),
+        "inlineBlocked": page.evaluate(INLINE_BLOCKED),
+    }
+
+
+def verdicts(page, report, base, key, codes_file):
+    """The page script's verdict on each code of CODES_FILE (a JSON array), with the stored snapshot and the instant
+    used, so the caller can ask YongjunVerifier the same questions."""
+    sign_in(page, base, key)
+    with open(codes_file, encoding="utf-8") as file:
+        codes = json.load(file)
+    report.update(page.evaluate(VERDICTS % json.dumps(codes)))
+
+
 def main():
-    base, key, valid, revoked, short_number, online_code = sys.argv[1:7]
+    mode, arguments = sys.argv[1], sys.argv[2:]
     report = {}
     with tempfile.TemporaryDirectory(prefix="yongjun-offline-") as profile:
         browser = Chromium(profile)
         try:
             page = Page(browser, nginx_csp())
-            page.browser.send("Page.navigate", {"url": base + "/shop"}, session=page.session)
-            page.wait_until("!!document.getElementById('key')", "the sign-in form")
-            page.evaluate(f"document.getElementById('key').value = {json.dumps(key)}; document.getElementById('key').form.submit()")
-            page.wait_until("(() => { const s = document.getElementById('offline-status'); return s && s.dataset.state === 'ready'; })()",
-                            "the snapshot")
-            page.wait_until("(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/shop')))()", "the Service Worker")
-            report["synced"] = page.evaluate(STATUS)
-            report["online"] = answer(page, online_code)
-            # Used online a moment ago; now the server is out of reach though the browser thinks it is online.
-            report["unreachable"] = answer_server_unreachable(page, online_code)
-            reached = page.worker_fetch("/healthz")
-
-            page.network(online=False)
-            page.wait_until("!navigator.onLine", "the page to see the network gone")
-            report["workerFetch"] = {"online": reached, "offline": page.worker_fetch("/healthz")}
-            before = len(browser.events_named("Network.responseReceived"))
-            page.browser.send("Page.reload", session=page.session)
-            page.wait_until("(() => { const s = document.getElementById('offline-status'); return s && s.dataset.state === 'ready'; })()",
-                            "the page to open offline")
-            documents = [
-                event["params"]["response"] for event in browser.events_named("Network.responseReceived")[before:]
-                if event.get("sessionId") == page.session and event["params"]["type"] == "Document"
-            ]
-            report["reloaded"] = {
-                "status": page.evaluate(STATUS), "form": page.evaluate("!!document.getElementById('verify-form')"),
-                "online": page.evaluate("navigator.onLine"),
-                "fromServiceWorker": [d.get("fromServiceWorker", False) for d in documents],
-            }
-            report["answers"] = {
-                "valid": answer(page, valid), "again": answer(page, valid), "revoked": answer(page, revoked), "short": answer(page, short_number),
-            }
-            report["queued"] = page.evaluate(STATUS)
-            records = page.evaluate(QUEUE)
-
-            page.network(online=True)
-            page.wait_until("(() => document.getElementById('queue-count').dataset.count === '0')()", "the queue to upload")
-            report["uploaded"] = page.evaluate(STATUS)
-            # A device that lost the answer sends the same records again: the server must know them all by nonce.
-            report["resent"] = page.evaluate(RESEND % json.dumps({"records": records}))
-            report["csp"] = {
-                "policy": page.csp, "violations": page.evaluate("JSON.parse(sessionStorage.getItem('violations') || '[]')"),
-                "inlineBlocked": page.evaluate(INLINE_BLOCKED),
-            }
-        except (TimeoutError, RuntimeError) as error:
+            {"flow": flow, "verdicts": verdicts}[mode](page, report, *arguments)
+        except (TimeoutError, RuntimeError, OSError) as error:
             report["error"] = str(error)
         finally:
             browser.close()
