@@ -110,3 +110,64 @@ struct AwkwardCodes {
         }
     }
 }
+
+extension AwkwardCodes {
+    /// Variants of the shop snapshot `token`, re-signed with the server's key unless said otherwise: each rule of
+    /// `ShopSnapshot.open` and `OfflineVerifier.freshness`, and a few forgeries.
+    func snapshots(from token: String) throws -> [(name: String, token: String)] {
+        func payload(_ token: String) throws -> Data {
+            Data(try #require(Base64URL.decode(token.split(separator: ".", omittingEmptySubsequences: false)[1])))
+        }
+        let original = try JSONDecoder().decode(ShopSnapshot.self, from: try payload(token))
+        let list = try JSONDecoder().decode(StatusListClaims.self, from: try payload(original.statusList))
+        func signed(by key: SigningKey? = nil, _ change: (inout ShopSnapshot) throws -> Void) throws -> String {
+            var snapshot = original
+            try change(&snapshot)
+            return try (key ?? signer).sign(snapshot, type: ShopSnapshot.type)
+        }
+        func statusList(by key: SigningKey? = nil, _ change: (inout StatusListClaims) -> Void) throws -> String {
+            var claims = list
+            change(&claims)
+            return try (key ?? signer).sign(claims, type: StatusListClaims.type)
+        }
+        func synced(at iat: Int) -> (inout ShopSnapshot) -> Void {
+            { snapshot in
+                snapshot.iat = iat
+                snapshot.exp = iat + snapshot.maxOfflineAge
+            }
+        }
+        func expired(_ claims: inout StatusListClaims) {
+            claims.iat = now - 10
+            claims.exp = now - 1
+        }
+        func forged(_ snapshot: inout ShopSnapshot) throws {
+            snapshot.jwks = JWKS(keys: [JWKS.Key(kid: stranger.kid, x: Base64URL.encode(stranger.publicKey.rawRepresentation))])
+            snapshot.statusList = try statusList(by: stranger) { _ in }
+        }
+        var edited = Array(try signed { _ in })
+        edited[edited.firstIndex(of: ".")! + 5] = edited[edited.firstIndex(of: ".")! + 5] == "A" ? "B" : "A"
+        return [
+            ("as synced, signed again", try signed { _ in }),
+            ("exp a second past its age", try signed { $0.exp += 1 }),
+            ("no offline age", try signed { $0.maxOfflineAge = 0 }),
+            ("leeway over an hour", try signed { $0.clockLeeway = 3601 }),
+            ("negative leeway", try signed { $0.clockLeeway = -1 }),
+            ("another issuer", try signed { $0.iss = "other" }),
+            ("shop suspended", try signed { $0.shop.status = "suspended" }),
+            ("past its age", try signed(synced(at: now - 90_000))),
+            ("synced in the device's future", try signed(synced(at: now + 100))),
+            ("status list expired", try signed { $0.statusList = try statusList(expired) }),
+            ("status list of 1 bit", try signed { $0.statusList = try statusList { $0.statusList.bits = 1 } }),
+            ("status list from another issuer", try signed { $0.statusList = try statusList { $0.iss = "other" } }),
+            ("status list issued after it expires", try signed { $0.statusList = try statusList { $0.iat = $0.exp + 1 } }),
+            ("status list not zlib", try signed { $0.statusList = try statusList { $0.statusList.lst = "AAAA" } }),
+            ("status list signed outside the set", try signed { $0.statusList = try statusList(by: stranger) { _ in } }),
+            ("a bad key in the set", try signed { $0.jwks.keys.append(JWKS.Key(kid: "bad", x: "AAAA")) }),
+            ("an empty key set", try signed { $0.jwks.keys = [] }),
+            ("signed outside its set", try signed(by: stranger) { _ in }),
+            ("a forger's own set", try signed(by: stranger, forged)),
+            ("typ JWT", try signer.sign(original, type: "JWT")),
+            ("edited after signing", String(edited)),
+        ]
+    }
+}

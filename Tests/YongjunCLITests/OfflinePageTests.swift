@@ -84,7 +84,7 @@ struct OfflinePageTests {
         #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 0") == "1")
     }
 
-    @Test("the page's offline verdict agrees with YongjunVerifier (the CLI kit's) on awkward codes, rule for rule")
+    @Test("the page's offline verdict agrees with YongjunVerifier (the CLI kit's) on awkward codes and snapshots, rule for rule")
     func verdictParity() async throws {
         let cli = try CLI()
         defer { cli.remove() }
@@ -93,8 +93,12 @@ struct OfflinePageTests {
         defer { _ = server.stop() }
         #expect(try cli.run("cards", "revoke", "LZ0002", "--reason", "证件遗失").status == 0)
         try await Task.sleep(for: .milliseconds(1100))
-        let cases = try AwkwardCodes(cli: cli).all
-        let file = try cli.write("codes.json", try JSONSerialization.data(withJSONObject: cases.map(\.code)))
+        let awkward = try AwkwardCodes(cli: cli)
+        let cases = try awkward.all
+        let synced = try await server.client.send("GET", "/api/v1/shop/snapshot", headers: ["Authorization": "Bearer \(key)"])
+        let others = try awkward.snapshots(from: try #require(synced.json["snapshot"] as? String))
+        let questions = ["codes": cases.map(\.code), "snapshots": others.map(\.token)]
+        let file = try cli.write("questions.json", try JSONSerialization.data(withJSONObject: questions))
         let run = try runTool(["python3", Self.driver, "verdicts", server.baseURL.absoluteString, key, file], includeErrors: false)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any], "\(run.output.suffix(600))")
         let verdicts = try #require(report["verdicts"] as? [String], "\(report["error"] ?? run.output.suffix(600))")
@@ -108,5 +112,17 @@ struct OfflinePageTests {
         }
         // Not vacuous: the plain code is valid and the revoked card's is refused.
         #expect(verdicts.first == "valid" && verdicts.contains("card_revoked"))
+
+        let answers = try #require(report["snapshots"] as? [String])
+        try #require(answers.count == others.count)
+        for (index, (name, token)) in others.enumerated() {
+            let expected: String
+            switch ShopSnapshot.open(token) {
+            case .failure(let problem): expected = problem.rawValue
+            case .success(let other): expected = other.verify(cases[0].code, now: now, alreadyUsed: { _ in false }).reason?.rawValue ?? "valid"
+            }
+            #expect(answers[index] == expected, "snapshot \(name): the page says \(answers[index]), YongjunVerifier \(expected)")
+        }
+        #expect(answers.first == "valid" && Set(answers).isSuperset(of: ["tampered", "shop_not_active", "sync_required"]))
     }
 }

@@ -2,7 +2,7 @@
 """Drives the cashier page /shop through a network cut in headless Chromium, over the DevTools protocol.
 
 usage: offline_page.py flow BASE_URL SHOP_KEY VALID_CODE REVOKED_CODE SHORT_NUMBER ONLINE_CODE
-       offline_page.py verdicts BASE_URL SHOP_KEY CODES_JSON_FILE
+       offline_page.py verdicts BASE_URL SHOP_KEY QUESTIONS_JSON_FILE
 
 flow: signs the device in with the shop key, waits for the snapshot and the Service Worker, verifies ONLINE_CODE online and
 then again with the server unreachable (requests failed while the browser believes it is online), cuts the network
@@ -10,8 +10,8 @@ then again with the server unreachable (requests failed while the browser believ
 the queue to upload and sends the same records again. Every response carries the Content-Security-Policy of
 deploy/nginx/yongjun.conf, as in production, and the page's violations are reported.
 
-verdicts: signs the device in, then asks the page's verifier (offline-verify.js) about each code of the file, and
-reports its answers with the snapshot and the instant it used.
+verdicts: signs the device in, then asks the page's verifier (offline-verify.js) about the codes and snapshots of
+the file, and reports its answers with the snapshot and the instant it used.
 
 Prints one JSON object with what the page showed at each step; on a timeout it prints what it has so far with
 "error" set and exits 1. Stdlib only: the protocol runs over --remote-debugging-pipe (fds 3 and 4), so no websocket
@@ -265,9 +265,11 @@ VERDICTS = """(async () => { const db = await new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
     const token = await new Promise((resolve) => { const q = db.transaction('snapshot').objectStore('snapshot').get('current');
     q.onsuccess = () => resolve(q.result); });
-    const snapshot = await YongjunOffline.open(token), now = Date.now(), verdicts = [];
-    for (const code of %s) { const verdict = await YongjunOffline.check(code, snapshot, now); verdicts.push(verdict.reason || 'valid'); }
-    return { snapshot: token, now, verdicts }; })()"""
+    const input = %s, snapshot = await YongjunOffline.open(token), now = Date.now(), verdicts = [], snapshots = [];
+    for (const code of input.codes) { const verdict = await YongjunOffline.check(code, snapshot, now); verdicts.push(verdict.reason || 'valid'); }
+    for (const other of input.snapshots) { const opened = await YongjunOffline.open(other);
+      snapshots.push(opened.problem || (await YongjunOffline.check(input.codes[0], opened, now)).reason || 'valid'); }
+    return { snapshot: token, now, verdicts, snapshots }; })()"""
 RESEND = """fetch('/api/v1/verifications/offline', {method: 'POST', credentials: 'same-origin',
     headers: {'Content-Type': 'application/json'}, body: JSON.stringify(%s)}).then((r) => r.json())"""
 
@@ -351,13 +353,14 @@ def flow(page, report, base, key, valid, revoked, short_number, online_code):
     }
 
 
-def verdicts(page, report, base, key, codes_file):
-    """The page script's verdict on each code of CODES_FILE (a JSON array), with the stored snapshot and the instant
-    used, so the caller can ask YongjunVerifier the same questions."""
+def verdicts(page, report, base, key, questions_file):
+    """The page script's answers to QUESTIONS_FILE, {"codes": […], "snapshots": […]}: its verdict on each code with the
+    snapshot it synced, and for each other snapshot its problem or its verdict on the first code. Reports them with
+    the synced snapshot and the instant used, so the caller can ask YongjunVerifier the same questions."""
     sign_in(page, base, key)
-    with open(codes_file, encoding="utf-8") as file:
-        codes = json.load(file)
-    report.update(page.evaluate(VERDICTS % json.dumps(codes)))
+    with open(questions_file, encoding="utf-8") as file:
+        questions = json.load(file)
+    report.update(page.evaluate(VERDICTS % json.dumps(questions)))
 
 
 def main():
