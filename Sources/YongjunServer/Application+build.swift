@@ -142,6 +142,7 @@ func buildRouter(
     DirectoryController(database: database).add(to: router)
     ShopDevicesController(database: database).add(to: router)
     OfflineController(database: database, keys: dependencies.keys, statusList: statusList, service: service, settings: settings).add(to: router)
+    HistoryController(database: database, keys: dependencies.keys, issuer: settings.issuer).add(to: router)
     let renderer = PageRenderer(library: pageLibrary, cookies: cookies)
     CardPages(database: database, codes: issuing, signIn: signIn, renderer: renderer, limiter: forms, sessionLifetime: settings.holderSessionLifetime)
         .add(to: router)

@@ -6,6 +6,8 @@ public enum CardCategory: String, CaseIterable, Sendable, Codable {
     case activeDuty = "active_duty"
     /// 退役军人
     case veteran
+    /// 残疾军人 (with a disability grade, 一级…十级, kept on the card)
+    case disabledServiceman = "disabled_serviceman"
     /// 军属
     case militaryFamily = "military_family"
     /// 烈属
@@ -22,6 +24,7 @@ public enum CardCategory: String, CaseIterable, Sendable, Codable {
         switch self {
         case .activeDuty: "现役军人"
         case .veteran: "退役军人"
+        case .disabledServiceman: "残疾军人"
         case .militaryFamily: "军属"
         case .martyrFamily: "烈属"
         case .dutyDeathFamily: "因公牺牲军人遗属"

@@ -11,6 +11,9 @@ public enum VerificationReason: String, Sendable, CaseIterable, Codable {
     case unknownCard = "unknown_card"
     case alreadyUsedHere = "already_used_here"
     case unknownShortCode = "unknown_short_code"
+    /// The card is genuine (`valid` stays true) but this shop's rules do not cover its category today, or the
+    /// holder already had the once-a-day benefit here. Only ever with `eligible: false`; never a record's reason.
+    case notEligibleHere = "not_eligible_here"
     /// Offline kit only: the snapshot is too old, or the device clock is earlier than the last sync.
     case syncRequired = "sync_required"
     /// Offline kit only: a 9-digit number, or a code without a status-list entry, needs the server.
@@ -40,6 +43,7 @@ public enum VerificationReason: String, Sendable, CaseIterable, Codable {
         case .unknownCard: "未找到该证件，请联系退役军人事务局"
         case .alreadyUsedHere: "此码已在本店使用过，请让持证人刷新后重新出示"
         case .unknownShortCode: "数字码无效、已使用或已过期，请让持证人刷新后重新出示"
+        case .notEligibleHere: "证件有效，但本店优惠不适用于该类别或今日已享受过，请按普通顾客结算"
         case .syncRequired: "离线数据已过期或设备时间不对，请校准时间后联网同步"
         case .offlineUnsupported: "离线时无法核验此码，请让持证人出示二维码或联网后核验"
         }

@@ -141,23 +141,26 @@ struct OfflineVerifierTests {
 /// The plain-JSON fast path for claims either agrees with JSONDecoder or steps aside; it is never wrong.
 @Suite("Plain JSON fast path for code claims")
 struct PlainJSONTests {
-    @Test("claims bodies of every awkward kind: the fast path and JSONDecoder agree", arguments: [
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"张*三","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"张*三","nbf":1795000000,"status":{"status_list":{"idx":7,"uri":"https://x/l"}},"sub":"c"}"#,
-        #"{ "cat" : "veteran", "exp": 1795000180, "iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c" }"#,
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"\u5f20","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1795000180.0,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1e9,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":9223372036854775807,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1,"exp":2,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c","extra":true}"#,
-        #"{"cat":"veteran","exp":01795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":-5,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"status":{"status_list":{"idx":"7","uri":"u"}},"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"} x"#,
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","nbf":1795000000,"sub":"c"}"#,
-        #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":null,"nbf":1795000000,"sub":"c"}"#,
-    ])
+    @Test(
+        "claims bodies of every awkward kind: the fast path and JSONDecoder agree",
+        arguments: [
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"张*三","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"张*三","nbf":1795000000,"status":{"status_list":{"idx":7,"uri":"https://x/l"}},"sub":"c"}"#,
+            #"{ "cat" : "veteran", "exp": 1795000180, "iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c" }"#,
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"\u5f20","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1795000180.0,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1e9,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":9223372036854775807,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1,"exp":2,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c","extra":true}"#,
+            #"{"cat":"veteran","exp":01795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":-5,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"status":{"status_list":{"idx":"7","uri":"u"}},"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":"a","nbf":1795000000,"sub":"c"} x"#,
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","nbf":1795000000,"sub":"c"}"#,
+            #"{"cat":"veteran","exp":1795000180,"iat":1795000000,"iss":"yongjun","jti":"J","name":null,"nbf":1795000000,"sub":"c"}"#,
+        ]
+    )
     func agree(_ text: String) {
         let bytes = Array(text.utf8)
         let decoded = try? JSONDecoder().decode(CodeClaims.self, from: Data(bytes))

@@ -7,6 +7,24 @@ public struct ImportedCard: Sendable, Equatable {
     public var category: CardCategory
     public var validUntil: CalendarDate
     public var phone: String?
+    /// 残疾等级 1…10 (一级 is the most severe); only a 残疾军人 card has one.
+    public var disabilityGrade: Int? = nil
+}
+
+/// 残疾等级: 一级…十级, written as Chinese numerals or digits (1级, 3).
+public enum DisabilityGrade {
+    static let numerals = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
+
+    /// 1…10 from "三级", "三", "3级" or "3"; nil for anything else.
+    public static func parse(_ text: String) -> Int? {
+        var body = text.trimmingWhitespace()
+        if body.hasSuffix("级") { body.removeLast() }
+        if let number = Int(body), (1...10).contains(number) { return number }
+        return numerals.firstIndex(of: body).map { $0 + 1 }
+    }
+
+    /// 一级…十级.
+    public static func label(_ grade: Int) -> String { (1...10).contains(grade) ? numerals[grade - 1] + "级" : "\(grade)" }
 }
 
 /// A bad line in an import file: which line, and what to fix.
@@ -33,6 +51,7 @@ public enum CardImport {
         case category
         case validUntil = "valid_until"
         case phone
+        case disabilityGrade = "disability_grade"
 
         var chinese: String {
             switch self {
@@ -42,6 +61,7 @@ public enum CardImport {
             case .category: "类别"
             case .validUntil: "有效期至"
             case .phone: "手机号"
+            case .disabilityGrade: "残疾等级"
             }
         }
 
@@ -56,7 +76,7 @@ public enum CardImport {
     public static func parse(_ text: String, progress: (Int, Int) -> Void = { _, _ in }) -> Result {
         let outcome = CSVImport<Column>.parse(
             text,
-            required: Column.allCases.filter { $0 != .phone },
+            required: Column.allCases.filter { $0 != .phone && $0 != .disabilityGrade },
             noun: "cardholder",
             progress: progress,
             validate: validate,
@@ -102,6 +122,17 @@ public enum CardImport {
         if !phone.isEmpty, !PhoneNumber.isPlausible(phone) {
             return problem(.phone, "\"\(phone)\" is not a mobile number (11 digits starting with 1) or a landline like 0763-1234567")
         }
+        let gradeText = value(.disabilityGrade)
+        var disabilityGrade: Int?
+        if !gradeText.isEmpty {
+            guard category == .disabledServiceman else {
+                return problem(.disabilityGrade, "is only for 残疾军人 (disabled_serviceman) cards; this row's category is \(category.label)")
+            }
+            guard let grade = DisabilityGrade.parse(gradeText) else {
+                return problem(.disabilityGrade, "\"\(gradeText)\" is not a grade from 一级 to 十级 (or 1 to 10)")
+            }
+            disabilityGrade = grade
+        }
         return .success(
             ImportedCard(
                 cardNo: cardNo,
@@ -109,7 +140,8 @@ public enum CardImport {
                 idNumber: idNumber,
                 category: category,
                 validUntil: validUntil,
-                phone: phone.isEmpty ? nil : phone
+                phone: phone.isEmpty ? nil : phone,
+                disabilityGrade: disabilityGrade
             )
         )
     }

@@ -127,16 +127,7 @@ struct OfflineController {
     }
 
     private func shop(_ request: Request, _ context: Context) async throws -> Merchant {
-        let merchant: Merchant?
-        switch try Self.credential(request) {
-        case .apiKey(let text):
-            merchant = try await text.flatMap(MerchantAPIKey.init(parsing:)).asyncFlatMap { try await database.merchant(presenting: $0) }
-        case .device(let token):
-            merchant = try await database.merchant(deviceToken: token)
-        }
-        guard let merchant else { throw APIError(.unknownKey) }
-        if let id = merchant.id { context.trace.merchantID.store(id, ordering: .relaxed) }
-        return merchant
+        try await ShopAuthentication(database: database).merchant(request, context)
     }
 
     static func json(_ body: String) -> Response {

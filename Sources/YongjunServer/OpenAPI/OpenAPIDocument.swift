@@ -301,6 +301,102 @@ enum OpenAPIDocument {
                               error:
                                 const: no_signing_key
 
+          /api/v1/shop/verifications:
+            get:
+              operationId: listShopVerifications
+              tags: [shops]
+              summary: This shop's own verifications, newest first, a page at a time
+              description: |
+                Holders appear only by their masked name and this shop's pseudonym for them (stable here, different at every
+                other shop); never a card number. A suspended or revoked shop may still read its records.
+              security:
+                - shopKey: []
+                - shopDevice: []
+              parameters:
+                - name: limit
+                  in: query
+                  description: Records per page (default 50).
+                  schema:
+                    type: integer
+                    minimum: 1
+                    maximum: 200
+                - name: before
+                  in: query
+                  description: The `next` of the previous page.
+                  schema:
+                    $ref: "#/components/schemas/VerificationID"
+                - name: month
+                  in: query
+                  description: Only this month, China time.
+                  schema:
+                    type: string
+                    pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$"
+              responses:
+                "200":
+                  description: One page; `next` is null on the last.
+                  headers:
+                    Cache-Control:
+                      $ref: "#/components/headers/NoStore"
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/ShopHistoryPage"
+                "400":
+                  description: "`bad_request`: limit outside 1-200, before not a record id, month not YYYY-MM."
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/BadRequestError"
+                "401":
+                  $ref: "#/components/responses/ShopKeyRefused"
+                "503":
+                  $ref: "#/components/responses/Overloaded"
+
+          /api/v1/holder/history:
+            get:
+              operationId: getHolderHistory
+              tags: [holders]
+              summary: Where and when the signed-in holder's card was used, with a receipt for each benefit
+              security:
+                - holderSession: []
+              parameters:
+                - name: limit
+                  in: query
+                  description: Records (default 50).
+                  schema:
+                    type: integer
+                    minimum: 1
+                    maximum: 200
+              responses:
+                "200":
+                  description: Newest first.
+                  headers:
+                    Cache-Control:
+                      $ref: "#/components/headers/NoStore"
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/HolderHistory"
+                "400":
+                  description: "`bad_request`: limit outside 1-200."
+                  content:
+                    application/json:
+                      schema:
+                        $ref: "#/components/schemas/BadRequestError"
+                "401":
+                  description: "`not_signed_in`: no `yj_session` cookie, or its session ended or expired."
+                  headers:
+                    WWW-Authenticate:
+                      $ref: "#/components/headers/WWWAuthenticate"
+                  content:
+                    application/json:
+                      schema:
+                        allOf:
+                          - $ref: "#/components/schemas/Error"
+                          - properties:
+                              error:
+                                const: not_signed_in
+
           /api/v1/holder/activate:
             post:
               operationId: activateHolder
@@ -804,10 +900,28 @@ enum OpenAPIDocument {
             ValidVerification:
               type: object
               additionalProperties: false
-              required: [valid, category, categoryLabel, holder, cardExpires, message, verificationId]
+              required: [valid, category, categoryLabel, holder, cardExpires, eligible, message, pseudonym, verificationId]
               properties:
                 valid:
                   const: true
+                eligible:
+                  description: |
+                    Whether this shop's benefit rules cover this holder now. False (with `reason: not_eligible_here`) when
+                    the card is genuine but no rule covers its category today, or the holder already had a once-a-day
+                    benefit here today: serve as an ordinary customer.
+                  type: boolean
+                benefit:
+                  description: The benefit that applies to this holder here (present when eligible and the shop has one).
+                  type: string
+                reason:
+                  description: "Only with `eligible: false`."
+                  const: not_eligible_here
+                pseudonym:
+                  description: |
+                    What this shop knows the holder by: stable at this shop, different at every other shop (HMAC of the card
+                    and the shop under a server key), never the card number.
+                  type: string
+                  pattern: "^h-[a-z2-7]{16}$"
                 category:
                   $ref: "#/components/schemas/CardCategory"
                 categoryLabel:
@@ -822,7 +936,7 @@ enum OpenAPIDocument {
                   pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
                 message:
                   type: string
-                  const: 请核对优待证
+                  enum: [请核对优待证, 证件有效，但本店优惠不适用于该类别或今日已享受过，请按普通顾客结算]
                 verificationId:
                   $ref: "#/components/schemas/VerificationID"
             InvalidVerification:
@@ -839,6 +953,81 @@ enum OpenAPIDocument {
                   type: string
                 verificationId:
                   $ref: "#/components/schemas/VerificationID"
+            ShopHistoryPage:
+              type: object
+              additionalProperties: false
+              required: [verifications]
+              properties:
+                next:
+                  description: Pass as `before` for the next page; absent or null on the last page.
+                  oneOf:
+                    - $ref: "#/components/schemas/VerificationID"
+                    - type: "null"
+                verifications:
+                  type: array
+                  items:
+                    $ref: "#/components/schemas/ShopHistoryItem"
+            ShopHistoryItem:
+              type: object
+              additionalProperties: false
+              required: [id, time, valid, offline]
+              properties:
+                id:
+                  $ref: "#/components/schemas/VerificationID"
+                time:
+                  $ref: "#/components/schemas/Timestamp"
+                category:
+                  $ref: "#/components/schemas/CardCategory"
+                categoryLabel:
+                  $ref: "#/components/schemas/CardCategoryLabel"
+                holder:
+                  description: Masked name.
+                  type: string
+                pseudonym:
+                  type: string
+                  pattern: "^h-[a-z2-7]{16}$"
+                valid:
+                  type: boolean
+                reason:
+                  description: Why not valid, or `not_eligible_here` for a valid card the shop's rules did not cover.
+                  type: string
+                eligible:
+                  type: boolean
+                benefit:
+                  type: string
+                offline:
+                  description: Verified on a device without a network and uploaded later.
+                  type: boolean
+            HolderHistory:
+              type: object
+              additionalProperties: false
+              required: [verifications]
+              properties:
+                verifications:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [id, time, shop, valid]
+                    properties:
+                      id:
+                        $ref: "#/components/schemas/VerificationID"
+                      time:
+                        $ref: "#/components/schemas/Timestamp"
+                      shop:
+                        type: string
+                      valid:
+                        type: boolean
+                      reason:
+                        type: string
+                      benefit:
+                        type: string
+                      receipt:
+                        description: |
+                          For a verification that gave a benefit: a JWS (`typ` `yongjun-receipt+jwt`) signed with the bureau's
+                          key, claims `iss`, `vid` (this id), `iat`, `at` (the record's time), `shop` {id, name}, `benefit`,
+                          `holder` (the pseudonym at that shop). `yongjun receipts verify` checks it against the register.
+                        $ref: "#/components/schemas/CompactJWS"
             VerificationReason:
               description: |
                 Why a code was not accepted. A code whose times cannot be ours (outside 2000-2200, `nbf` after `exp` or more
@@ -916,11 +1105,11 @@ enum OpenAPIDocument {
             CardCategory:
               description: 优抚对象类别, by code.
               type: string
-              enum: [active_duty, veteran, military_family, martyr_family, duty_death_family, illness_death_family, other_entitled]
+              enum: [active_duty, veteran, disabled_serviceman, military_family, martyr_family, duty_death_family, illness_death_family, other_entitled]
             CardCategoryLabel:
               description: 优抚对象类别 as printed on the card.
               type: string
-              enum: [现役军人, 退役军人, 军属, 烈属, 因公牺牲军人遗属, 病故军人遗属, 其他优抚对象]
+              enum: [现役军人, 退役军人, 残疾军人, 军属, 烈属, 因公牺牲军人遗属, 病故军人遗属, 其他优抚对象]
             Industry:
               description: 行业, by code.
               type: string

@@ -106,6 +106,7 @@ struct ShopPages {
         case .notYetValid: "尚未生效"
         case .badSignature, .unknownKey: "非本平台优待码"
         case .malformed, .unknownCard, nil: "无法识别"
+        case .notEligibleHere: "本店优惠不适用"
         case .syncRequired: "请联网同步"
         case .offlineUnsupported: "须联网核验"
         }

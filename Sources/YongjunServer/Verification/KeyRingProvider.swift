@@ -14,10 +14,13 @@ public final class KeyRingProvider: Sendable {
 
     private let store: KeyStore
     private let state: Mutex<State>
+    /// What shops know holders by (see `HolderPseudonyms`).
+    public let pseudonyms: HolderPseudonyms
 
     public init(store: KeyStore, issuer: String, now: Date) throws {
         self.store = store
         let ring = try store.loadKeyRing()
+        self.pseudonyms = try store.holderPseudonyms()
         self.state = Mutex(State(ring: ring, verifier: CodeVerifier(keyRing: ring, issuer: issuer), lastReload: now))
     }
 

@@ -11,7 +11,11 @@ final class StatusListPublisher: Sendable {
     struct Published: Sendable {
         let token: String
         let etag: String
+        /// When the register was last read for it.
         let builtAt: Int
+        /// The token's own `iat`.
+        let issuedAt: Int
+        let content: String
         /// Entries that are not valid (for the metrics and the bench).
         let flagged: Int
         let count: Int
@@ -74,6 +78,10 @@ final class StatusListPublisher: Sendable {
         }
     }
 
+    /// Reads the register; when nothing in the list changed (same entries, same key, same URL) and the token is less
+    /// than `offline_max_age` old, keeps the token, so caches and `If-None-Match` keep working between rebuilds.
+    /// A token lives `2 × offline_max_age + ttl`, so one handed out as late as that still outlives the snapshot
+    /// that carries it.
     private func build(now: Date) async throws -> Published {
         let source = try await database.statusListSource(today: CalendarDate(chinaDayOf: now))
         var list = StatusList(count: source.count)
@@ -81,18 +89,38 @@ final class StatusListPublisher: Sendable {
         _ = keys.reloadIfStale(now: now)
         guard let key = keys.keyRing.current else { throw StatusListUnavailable() }
         let iat = Int(now.timeIntervalSince1970)
+        let lst = Base64URL.encode(try list.compressed())
+        let content = key.kid + "|" + statusListURI + "|" + lst
+        if let kept = state.withLock({ $0.published }), kept.content == content, iat - kept.issuedAt < settings.offlineMaxAge {
+            return Published(
+                token: kept.token,
+                etag: kept.etag,
+                builtAt: iat,
+                issuedAt: kept.issuedAt,
+                content: content,
+                flagged: source.entries.count,
+                count: list.count
+            )
+        }
         let claims = StatusListClaims(
             iss: settings.issuer,
             sub: statusListURI,
             iat: iat,
-            // A device that synced just before a rebuild still holds a list good for its whole offline window.
-            exp: iat + settings.offlineMaxAge + settings.statusListTTL,
+            exp: iat + 2 * settings.offlineMaxAge + settings.statusListTTL,
             ttl: settings.statusListTTL,
-            statusList: .init(bits: StatusList.bits, lst: Base64URL.encode(try list.compressed()))
+            statusList: .init(bits: StatusList.bits, lst: lst)
         )
         let token = try key.sign(claims, type: StatusListClaims.type)
         let digest = SHA256.hash(data: Array(token.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-        return Published(token: token, etag: "\"\(digest)\"", builtAt: iat, flagged: source.entries.count, count: list.count)
+        return Published(
+            token: token,
+            etag: "\"\(digest)\"",
+            builtAt: iat,
+            issuedAt: iat,
+            content: content,
+            flagged: source.entries.count,
+            count: list.count
+        )
     }
 }
 

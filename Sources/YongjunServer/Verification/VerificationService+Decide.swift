@@ -86,8 +86,13 @@ extension VerificationService {
         {
             reason = .alreadyUsedHere
         }
+        let benefit = try card.flatMap { card in
+            reason == nil ? try Self.benefit(for: card, merchantID: merchantID, at: request.now, in: transaction) : nil
+        }
+        let pseudonym = card.map { keys.pseudonyms.pseudonym(cardID: $0.cardID, merchantID: merchantID) }
         func entry(_ reason: VerificationReason?) -> VerificationEntry {
-            VerificationEntry(
+            let granted = reason == nil ? benefit : nil
+            return VerificationEntry(
                 id: request.verificationID,
                 merchantID: merchantID,
                 cardID: card?.cardID,
@@ -98,8 +103,18 @@ extension VerificationService {
                 nonce: request.nonce,
                 codeExpiresAt: use?.until,
                 createdAt: request.createdAt,
-                response: Self.responseBody(reason: reason, claims: claims, card: card, verificationID: request.verificationID),
-                useKey: reason == nil ? use?.key : nil
+                response: Self.responseBody(
+                    reason: reason,
+                    claims: claims,
+                    card: card,
+                    verificationID: request.verificationID,
+                    benefit: granted,
+                    pseudonym: pseudonym
+                ),
+                useKey: reason == nil ? use?.key : nil,
+                eligible: granted.map(\.eligible),
+                benefit: granted?.text,
+                benefitRule: granted?.rule
             )
         }
         let first = entry(reason)
@@ -130,7 +145,39 @@ extension VerificationService {
         return result
     }
 
-    static func responseBody(reason: VerificationReason?, claims: CodeClaims?, card: CardStanding?, verificationID: String) -> String {
+    /// What this shop's rules give this holder at `now`: the one rule of eligibility for online and offline records.
+    static func benefit(
+        for card: CardStanding,
+        merchantID: Int64,
+        at now: Date,
+        in transaction: VerificationTransaction
+    ) throws -> GrantedBenefit {
+        let shop = try transaction.benefits(merchantID: merchantID)
+        let day = CalendarDate(chinaDayOf: now)
+        let dayStart = Timestamp.iso(Date(timeIntervalSince1970: TimeInterval(day.daysSinceEpoch * 86_400 - CalendarDate.chinaOffsetSeconds)))
+        let decision = try shop.rules.decide(category: card.category, day: day, fallback: shop.fallback) { rule in
+            try transaction.hadBenefit(merchantID: merchantID, cardID: card.cardID, rule: rule, since: dayStart)
+        }
+        switch decision {
+        case .eligible(let text, let rule): return GrantedBenefit(eligible: true, text: text, rule: rule)
+        case .notEligible: return GrantedBenefit(eligible: false, text: nil, rule: nil)
+        }
+    }
+
+    struct GrantedBenefit: Sendable {
+        let eligible: Bool
+        let text: String?
+        let rule: Int?
+    }
+
+    static func responseBody(
+        reason: VerificationReason?,
+        claims: CodeClaims?,
+        card: CardStanding?,
+        verificationID: String,
+        benefit: GrantedBenefit? = nil,
+        pseudonym: String? = nil
+    ) -> String {
         var json = JSONText()
         if let reason {
             json.add("valid", false)
@@ -142,7 +189,16 @@ extension VerificationService {
             json.add("categoryLabel", card.category.label)
             json.add("holder", claims.name)
             json.add("cardExpires", card.validUntil.description)
-            json.add("message", "请核对优待证")
+            if let benefit, !benefit.eligible {
+                json.add("eligible", false)
+                json.add("reason", VerificationReason.notEligibleHere.rawValue)
+                json.add("message", VerificationReason.notEligibleHere.message)
+            } else {
+                json.add("eligible", true)
+                json.add("benefit", benefit?.text)
+                json.add("message", "请核对优待证")
+            }
+            json.add("pseudonym", pseudonym)
         }
         json.add("verificationId", verificationID)
         return json.string

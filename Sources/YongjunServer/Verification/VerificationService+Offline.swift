@@ -89,6 +89,7 @@ extension VerificationService {
             )
         }
         let items = prepared
+        let pseudonyms = keys.pseudonyms
         let receivedAt = clockText.iso(now)
         let leeway = settings.clockLeeway
         let decided: Result<[(Int, OfflineOutcome)], Refusal>
@@ -113,6 +114,7 @@ extension VerificationService {
                             try Self.judgeOffline(
                                 item,
                                 merchantID: merchant.merchantID,
+                                pseudonyms: pseudonyms,
                                 inactiveSince: inactiveSince,
                                 leeway: leeway,
                                 receivedAt: receivedAt,
@@ -145,6 +147,7 @@ extension VerificationService {
     private static func judgeOffline(
         _ item: PreparedOffline,
         merchantID: Int64,
+        pseudonyms: HolderPseudonyms,
         inactiveSince: String?,
         leeway: Int,
         receivedAt: String,
@@ -182,6 +185,11 @@ extension VerificationService {
             }
         }
         let deviceSaidValid = item.submission.result == "valid"
+        let pseudonym = history.map { pseudonyms.pseudonym(cardID: $0.standing.cardID, merchantID: merchantID) }
+        var benefit: GrantedBenefit?
+        if reason == nil, let history {
+            benefit = try Self.benefit(for: history.standing, merchantID: merchantID, at: item.verifiedAt, in: transaction)
+        }
         // Only a use the cashier honoured takes the code: a device that refused gave no benefit.
         let use = claims.map { CodeUse(of: $0, now: item.verifiedAt, leeway: leeway) }
         func record(_ reason: VerificationReason?, takesUse: Bool) -> OfflineRecord {
@@ -202,8 +210,18 @@ extension VerificationService {
                 nonce: nonce,
                 codeExpiresAt: use?.until,
                 createdAt: verifiedAtText,
-                response: responseBody(reason: reason, claims: claims, card: history?.standing, verificationID: item.verificationID),
-                useKey: takesUse ? use?.key : nil
+                response: responseBody(
+                    reason: reason,
+                    claims: claims,
+                    card: history?.standing,
+                    verificationID: item.verificationID,
+                    benefit: reason == nil ? benefit : nil,
+                    pseudonym: pseudonym
+                ),
+                useKey: takesUse ? use?.key : nil,
+                eligible: reason == nil ? benefit?.eligible : nil,
+                benefit: reason == nil ? benefit?.text : nil,
+                benefitRule: reason == nil && takesUse ? benefit?.rule : nil
             )
             return OfflineRecord(entry: entry, deviceResult: item.submission.result, conflict: conflict, receivedAt: receivedAt)
         }

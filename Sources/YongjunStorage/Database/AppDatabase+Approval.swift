@@ -61,6 +61,7 @@ extension AppDatabase {
                     applicationId: application.id
                 )
                 try merchant.insert(db)
+                try BenefitRule.startingRules(db, merchant)
                 application.merchantId = merchant.id
                 try Self.move(&application, to: .approved, note: "开会通过（\(meetingDate)）", operatorName: operatorName, now: now, db)
                 merchants.append(merchant)

@@ -60,7 +60,8 @@ extension AppDatabase {
                     revokeReason: nil,
                     createdAt: stamp,
                     updatedAt: stamp,
-                    statusIdx: nil
+                    statusIdx: nil,
+                    disabilityGrade: nil
                 )
             let before = existing[imported.cardNo]
             card.name = imported.name
@@ -68,6 +69,7 @@ extension AppDatabase {
             card.category = imported.category
             card.validUntil = imported.validUntil.description
             card.phone = imported.phone
+            card.disabilityGrade = imported.disabilityGrade
             if card.statusIdx == nil { card.statusIdx = statusIndexes.next(using: &generator) }
             if before == nil {
                 summary.inserted += 1
@@ -103,15 +105,17 @@ extension AppDatabase {
     private static func upsertImported(_ card: Card, _ db: Database) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at, status_idx)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
+                INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at, status_idx,
+                    disability_grade)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
                 ON CONFLICT (card_no) DO UPDATE SET name = excluded.name, id_number_hash = excluded.id_number_hash,
                     category = excluded.category, valid_until = excluded.valid_until, phone = excluded.phone,
-                    updated_at = excluded.updated_at, status_idx = coalesce(cards.status_idx, excluded.status_idx)
+                    updated_at = excluded.updated_at, status_idx = coalesce(cards.status_idx, excluded.status_idx),
+                    disability_grade = excluded.disability_grade
                 """
         ).execute(arguments: [
             card.id, card.cardNo, card.name, card.idNumberHash, card.category.rawValue, card.validUntil, card.phone, card.createdAt,
-            card.updatedAt, card.statusIdx,
+            card.updatedAt, card.statusIdx, card.disabilityGrade,
         ])
     }
 

@@ -26,6 +26,7 @@ extension AppDatabase {
                 createdAt: Timestamp.iso(now)
             )
             try merchant.insert(db)
+            try BenefitRule.startingRules(db, merchant)
             note.subject = "merchant \(merchant.id ?? 0)"
             return merchant
         }

@@ -259,6 +259,34 @@ extension AppDatabase {
             let update = try db.makeStatement(sql: "UPDATE cards SET status_idx = ? WHERE id = ?")
             for id in ids { try update.execute(arguments: [allocator.next(using: &generator), id]) }
         }
+        migrator.registerMigration("v7 disabled servicemen, benefit rules, benefits on verifications") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE cards ADD COLUMN disability_grade INTEGER CHECK (disability_grade BETWEEN 1 AND 10);
+
+                    CREATE TABLE benefit_rules (
+                        merchant_id INTEGER NOT NULL REFERENCES merchants(id),
+                        position INTEGER NOT NULL,
+                        categories TEXT,
+                        benefit TEXT NOT NULL,
+                        once_per_day INTEGER NOT NULL DEFAULT 0,
+                        weekdays TEXT,
+                        valid_from TEXT,
+                        valid_until TEXT,
+                        PRIMARY KEY (merchant_id, position)
+                    ) WITHOUT ROWID;
+                    -- Each approved shop's 优惠内容 becomes its first rule, for every holder.
+                    INSERT INTO benefit_rules (merchant_id, position, benefit)
+                        SELECT id, 0, benefit FROM merchants WHERE benefit IS NOT NULL AND trim(benefit) != '';
+
+                    ALTER TABLE verifications ADD COLUMN eligible INTEGER;
+                    ALTER TABLE verifications ADD COLUMN benefit TEXT;
+                    ALTER TABLE verifications ADD COLUMN benefit_rule INTEGER;
+                    CREATE INDEX verifications_holder_here ON verifications(merchant_id, card_id, created_at);
+                    CREATE INDEX verifications_card ON verifications(card_id, created_at);
+                    """
+            )
+        }
         return migrator
     }
 }

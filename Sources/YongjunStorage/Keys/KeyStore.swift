@@ -101,6 +101,11 @@ public struct KeyStore: Sendable {
         IDNumberHasher(keyBytes: try secret(at: idHashKeyPath))
     }
 
+    /// Per-shop holder pseudonyms, keyed by a key derived from the ID-number hash key (no new file to lose).
+    public func holderPseudonyms() throws -> HolderPseudonyms {
+        HolderPseudonyms(derivedFrom: try secret(at: idHashKeyPath))
+    }
+
     /// The key that chains the audit log.
     public func auditChain() throws -> AuditChain {
         AuditChain(keyBytes: try secret(at: auditKeyPath))

@@ -21,6 +21,8 @@ public struct Card: Codable, Sendable, Equatable, FetchableRecord, PersistableRe
     public var updatedAt: String
     /// The card's entry in the status list: random, stable, unique (see `StatusIndexAllocator`).
     public var statusIdx: Int?
+    /// 残疾等级 1…10 for a 残疾军人 card.
+    public var disabilityGrade: Int?
 
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase

@@ -8,6 +8,7 @@ final class RegisterCache: Sendable {
         var dataVersion: Int?
         var merchants: [String: MerchantCredential] = [:]
         var cards: [String: CardStanding] = [:]
+        var benefits: [Int64: ShopBenefits] = [:]
     }
 
     private let state = Mutex(State())
@@ -31,4 +32,6 @@ final class RegisterCache: Sendable {
     func card(_ cardID: String) -> CardStanding? { state.withLock { $0.cards[cardID] } }
     func store(_ credential: MerchantCredential, for key: String) { state.withLock { $0.merchants[key] = credential } }
     func store(_ standing: CardStanding) { state.withLock { $0.cards[standing.cardID] = standing } }
+    func benefits(_ merchantID: Int64) -> ShopBenefits? { state.withLock { $0.benefits[merchantID] } }
+    func store(_ benefits: ShopBenefits, for merchantID: Int64) { state.withLock { $0.benefits[merchantID] = benefits } }
 }

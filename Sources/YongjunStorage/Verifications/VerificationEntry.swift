@@ -17,6 +17,10 @@ public struct VerificationEntry: Sendable {
     public var response: String
     /// What a valid verification used up at this shop (unique per shop); nil for an invalid one.
     public var useKey: String?
+    /// For a valid verification: whether the shop's rules cover this holder now, what they give, and which rule.
+    public var eligible: Bool?
+    public var benefit: String?
+    public var benefitRule: Int?
 
     public init(
         id: String,
@@ -30,7 +34,10 @@ public struct VerificationEntry: Sendable {
         codeExpiresAt: Int?,
         createdAt: String,
         response: String,
-        useKey: String? = nil
+        useKey: String? = nil,
+        eligible: Bool? = nil,
+        benefit: String? = nil,
+        benefitRule: Int? = nil
     ) {
         self.id = id
         self.merchantID = merchantID
@@ -44,5 +51,8 @@ public struct VerificationEntry: Sendable {
         self.createdAt = createdAt
         self.response = response
         self.useKey = useKey
+        self.eligible = eligible
+        self.benefit = benefit
+        self.benefitRule = benefitRule
     }
 }

@@ -57,13 +57,14 @@ extension VerificationTransaction {
             sql: """
                 INSERT INTO verifications
                     (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key,
-                     offline, device_result, conflict, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+                     offline, device_result, conflict, received_at, eligible, benefit, benefit_rule)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING
                 """
         ).execute(arguments: [
             entry.id, entry.merchantID, entry.cardID, entry.codeID, entry.keyID, entry.valid, entry.reason, entry.nonce,
             entry.codeExpiresAt, entry.createdAt, entry.response, entry.useKey, record.deviceResult, record.conflict, record.receivedAt,
+            entry.eligible, entry.benefit, entry.benefitRule,
         ])
         return db.changesCount == 1
     }

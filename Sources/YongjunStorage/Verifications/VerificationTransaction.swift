@@ -22,8 +22,9 @@ public struct VerificationTransaction {
         insertRecord = try db.cachedStatement(
             sql: """
                 INSERT INTO verifications
-                    (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key,
+                     eligible, benefit, benefit_rule)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING
                 """
         )
@@ -102,7 +103,8 @@ public struct VerificationTransaction {
     public func record(_ entry: VerificationEntry) throws -> Bool {
         try insertRecord.execute(arguments: [
             entry.id, entry.merchantID, entry.cardID, entry.codeID, entry.keyID, entry.valid, entry.reason,
-            entry.nonce, entry.codeExpiresAt, entry.createdAt, entry.response, entry.useKey,
+            entry.nonce, entry.codeExpiresAt, entry.createdAt, entry.response, entry.useKey, entry.eligible, entry.benefit,
+            entry.benefitRule,
         ])
         return db.changesCount == 1
     }

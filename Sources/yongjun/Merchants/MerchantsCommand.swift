@@ -7,10 +7,10 @@ import YongjunStorage
 struct MerchantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merchants",
-        abstract: "Partner shops: register, list, issue keys, suspend, reinstate, revoke.",
+        abstract: "Partner shops: register, list, issue keys, set benefit rules, suspend, reinstate, revoke.",
         subcommands: [
             MerchantsAdd.self, MerchantsList.self, MerchantsShow.self, MerchantsKey.self, MerchantsSuspend.self, MerchantsReinstate.self,
-            MerchantsRevoke.self,
+            MerchantsRevoke.self, MerchantsBenefits.self,
         ]
     )
 }

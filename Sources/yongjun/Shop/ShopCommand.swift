@@ -8,7 +8,7 @@ struct ShopCommand: AsyncParsableCommand {
         commandName: "shop",
         abstract: "A shop device's offline kit: sync a signed snapshot, verify codes without a network, upload the records.",
         discussion: """
-            yongjun shop sync --server https://yongjun.example.cn --key yj_… --dir ./kit   (while online, at least daily)
+            yongjun shop sync --server https://yongjun.example.cn --key yjk_… --dir ./kit  (while online, at least daily)
             yongjun shop verify CODE --dir ./kit [--json]                                 (works offline)
             yongjun shop upload --dir ./kit                                               (when online again)
             """,
@@ -24,14 +24,14 @@ struct ShopSync: AsyncParsableCommand {
     )
 
     @Option(help: "The service's address, e.g. https://yongjun.example.cn (kept in DIR for upload).") var server: String
-    @Option(help: "The shop's API key, yj_… (kept in DIR, readable only by you).") var key: String
+    @Option(help: "The shop's API key, yjk_… (kept in DIR, readable only by you).") var key: String
     @Option(help: "The kit folder.") var dir: String
 
     func validate() throws {
         guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--server must be an http:// or https:// address, e.g. https://yongjun.example.cn")
         }
-        guard MerchantAPIKey(parsing: key) != nil else { throw ValidationError("--key is not a shop key (yj_…)") }
+        guard MerchantAPIKey(parsing: key) != nil else { throw ValidationError("--key is not a shop key (yjk_…)") }
     }
 
     func run() async throws {
