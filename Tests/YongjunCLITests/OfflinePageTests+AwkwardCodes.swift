@@ -55,6 +55,7 @@ struct AwkwardCodes {
             let kid = signer.kid
             var signature = Array(plain.split(separator: ".")[2])
             signature[10] = signature[10] == "A" ? "B" : "A"
+            let categories = try CardCategory.allCases.map { ("category \($0.rawValue)", try jws(claims(["cat": "\"\($0.rawValue)\""]))) }
             return [
                 ("plain", plain),
                 ("printed credential, a year", try jws(claims(["exp": "\(now + 365 * 86_400)"]))),
@@ -106,7 +107,7 @@ struct AwkwardCodes {
                 ("9 digits", "123456789"), ("8 digits", "12345678"), ("11 digits", "12345678901"),
                 ("digits with a newline", " 123456789\n"), ("code with a newline", " " + plain + "\n"),
                 ("code after a no-break space", "\u{00A0}" + plain), ("empty", ""),
-            ]
+            ] + categories
         }
     }
 }

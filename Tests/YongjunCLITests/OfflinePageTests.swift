@@ -107,11 +107,12 @@ struct OfflinePageTests {
         let verifier = try ShopSnapshot.open(snapshot).get()
         try #require(verdicts.count == cases.count)
         for (index, (name, code)) in cases.enumerated() {
-            let expected = verifier.verify(code, now: now, alreadyUsed: { _ in false }).reason?.rawValue ?? "valid"
+            let verdict = verifier.verify(code, now: now, alreadyUsed: { _ in false })
+            let expected = verdict.reason?.rawValue ?? "valid " + (verdict.claims?.category?.label ?? "")
             #expect(verdicts[index] == expected, "\(name): the page says \(verdicts[index]), YongjunVerifier \(expected)")
         }
         // Not vacuous: the plain code is valid and the revoked card's is refused.
-        #expect(verdicts.first == "valid" && verdicts.contains("card_revoked"))
+        #expect(verdicts.first == "valid 退役军人" && verdicts.contains("card_revoked"))
 
         let answers = try #require(report["snapshots"] as? [String])
         try #require(answers.count == others.count)

@@ -266,7 +266,8 @@ VERDICTS = """(async () => { const db = await new Promise((resolve, reject) => {
     const token = await new Promise((resolve) => { const q = db.transaction('snapshot').objectStore('snapshot').get('current');
     q.onsuccess = () => resolve(q.result); });
     const input = %s, snapshot = await YongjunOffline.open(token), now = Date.now(), verdicts = [], snapshots = [];
-    for (const code of input.codes) { const verdict = await YongjunOffline.check(code, snapshot, now); verdicts.push(verdict.reason || 'valid'); }
+    for (const code of input.codes) { const verdict = await YongjunOffline.check(code, snapshot, now);
+      verdicts.push(verdict.reason || 'valid ' + YongjunOffline.categoryLabel(verdict.claims.cat)); }
     for (const other of input.snapshots) { const opened = await YongjunOffline.open(other);
       snapshots.push(opened.problem || (await YongjunOffline.check(input.codes[0], opened, now)).reason || 'valid'); }
     return { snapshot: token, now, verdicts, snapshots }; })()"""
@@ -355,8 +356,9 @@ def flow(page, report, base, key, valid, revoked, short_number, online_code):
 
 def verdicts(page, report, base, key, questions_file):
     """The page script's answers to QUESTIONS_FILE, {"codes": […], "snapshots": […]}: its verdict on each code with the
-    snapshot it synced, and for each other snapshot its problem or its verdict on the first code. Reports them with
-    the synced snapshot and the instant used, so the caller can ask YongjunVerifier the same questions."""
+    snapshot it synced ("valid" with the category's label), and for each other snapshot its problem or its verdict on
+    the first code. Reports them with the synced snapshot and the instant used, so the caller can ask YongjunVerifier
+    the same questions."""
     sign_in(page, base, key)
     with open(questions_file, encoding="utf-8") as file:
         questions = json.load(file)

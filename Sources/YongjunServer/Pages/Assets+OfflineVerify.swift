@@ -12,7 +12,7 @@ extension Assets {
           const earliestTime = 946684800, latestTime = 7258118400, longestLifetime = 3653 * 86400, chinaOffset = 8 * 3600;
           const codeLength = 2048, listLength = 8 << 20, snapshotLength = (8 << 20) + 65536, listBytes = 1 << 24;
           const categories = {
-            active_duty: "现役军人", veteran: "退役军人", military_family: "军属", martyr_family: "烈属",
+            active_duty: "现役军人", veteran: "退役军人", disabled_serviceman: "残疾军人", military_family: "军属", martyr_family: "烈属",
             duty_death_family: "因公牺牲军人遗属", illness_death_family: "病故军人遗属", other_entitled: "其他优抚对象",
           };
           // VerificationReason.message; the two sync_required texts are docs/offline.md's.
@@ -27,6 +27,7 @@ extension Assets {
             unknown_card: "未找到该证件，请联系退役军人事务局",
             already_used_here: "此码已在本店使用过，请让持证人刷新后重新出示",
             unknown_short_code: "数字码无效、已使用或已过期，请让持证人刷新后重新出示",
+            not_eligible_here: "证件有效，但本店优惠不适用于该类别或今日已享受过，请按普通顾客结算",
             offline_unsupported: "离线时无法核验此码，请让持证人出示二维码或联网后核验",
             sync_required: "离线数据已过期，请联网同步",
           };
@@ -34,7 +35,7 @@ extension Assets {
           const headlines = {
             expired: "已过期", already_used_here: "已使用", card_revoked: "证件已注销", card_expired: "证件已过期",
             unknown_short_code: "数字码无效", not_yet_valid: "尚未生效", bad_signature: "非本平台优待码", unknown_key: "非本平台优待码",
-            sync_required: "请联网同步", offline_unsupported: "须联网核验",
+            not_eligible_here: "本店优惠不适用", sync_required: "请联网同步", offline_unsupported: "须联网核验",
           };
           // ShopSnapshot.Problem: why a stored snapshot cannot be used at all.
           const problems = {
