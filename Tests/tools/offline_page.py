@@ -34,7 +34,7 @@ class Chromium:
     def __init__(self, profile):
         commands_read, commands_write = os.pipe()
         replies_read, replies_write = os.pipe()
-        # Out of the way of 3 and 4, which the child gets them as.
+        # The child's ends move to 10 and up first, so putting them at 3 and 4 in the child cannot overwrite either.
         child_in, child_out = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (commands_read, replies_write))
         for fd in (commands_read, replies_write):
             os.close(fd)
