@@ -21,6 +21,7 @@ enum Assets {
         nav a{display:inline-block;margin:4px 8px 4px 0;padding:8px 12px;border:2px solid #333;border-radius:8px;color:var(--ink);text-decoration:none}
         nav a.current{background:#111;color:#fff}
         .center{text-align:center}.secondary{background:#555}.detail{font-size:24px;font-weight:600}
+        .badge{align-self:center;margin-top:14px;padding:4px 14px;border:2px solid #fff;border-radius:8px;font-size:20px;font-weight:700}
         """
 
     /// Served at /assets/card.js: counts down and reloads the code page before the code expires.
@@ -36,4 +37,46 @@ enum Assets {
           }, 1000);
         })();
         """
+
+    /// Served at /shop/sw.js (scope /shop): keeps the cashier page and its assets so /shop opens without a network.
+    static let shopServiceWorker = #"""
+        // The cashier page's Service Worker: the page and its assets come from the network when it answers, else from
+        // the copy kept at the last visit, so /shop opens without a network.
+        "use strict";
+        const shell = "yongjun-shop-v1";
+        const kept = ["/shop", "/assets/site.css", "/assets/offline-verify.js", "/assets/shop.js"];
+
+        self.addEventListener("install", (event) => {
+          event.waitUntil(caches.open(shell).then((cache) => cache.addAll(kept)).then(() => self.skipWaiting()));
+        });
+
+        self.addEventListener("activate", (event) => {
+          const old = (names) => Promise.all(names.filter((name) => name !== shell).map((name) => caches.delete(name)));
+          event.waitUntil(caches.keys().then(old).then(() => self.clients.claim()));
+        });
+
+        self.addEventListener("fetch", (event) => {
+          const url = new URL(event.request.url);
+          if (event.request.method !== "GET" || url.origin !== self.location.origin || url.search || !kept.includes(url.pathname)) return;
+          event.respondWith(fromNetworkElseKept(event.request, url.pathname));
+        });
+
+        // The network's answer (kept for next time), or the kept copy when the network fails or takes over 5 seconds.
+        async function fromNetworkElseKept(request, path) {
+          const cache = await caches.open(shell);
+          const network = fetch(request).then(async (response) => {
+            if (response.ok && response.type === "basic") await cache.put(path, response.clone());
+            return response;
+          });
+          network.catch(() => {});
+          const slow = new Promise((resolve, reject) => setTimeout(() => reject(new Error("slow")), 5000));
+          try {
+            return await Promise.race([network, slow]);
+          } catch (error) {
+            const copy = await cache.match(path);
+            if (copy) return copy;
+            return network;
+          }
+        }
+        """#
 }

@@ -18,6 +18,8 @@ struct PublicPages {
         router.post("/apply", use: apply)
         router.get("/assets/site.css") { _, _ in Self.asset(Assets.css, type: "text/css; charset=utf-8") }
         router.get("/assets/card.js") { _, _ in Self.asset(Assets.cardScript, type: "text/javascript; charset=utf-8") }
+        router.get("/assets/offline-verify.js") { _, _ in Self.asset(Assets.offlineVerifyScript, type: "text/javascript; charset=utf-8") }
+        router.get("/assets/shop.js") { _, _ in Self.asset(Assets.shopScript, type: "text/javascript; charset=utf-8") }
         router.get("/") { _, _ in PageRenderer.redirect("/shops") }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Synchronization
 import YongjunCore
@@ -15,11 +16,23 @@ struct ShopPages {
     let limiter: FormRateLimit
     static let cookieName = "yj_shop"
     static let deviceLifetime = 365 * 86_400
+    static let serviceWorkerAllowed = HTTPField.Name("Service-Worker-Allowed")!
 
     func add(to router: Router<Context>) {
         router.get("/shop", use: show)
         router.post("/shop/login", use: login)
         router.post("/shop/verify", use: verify)
+        router.get("/shop/sw.js") { _, _ in Self.serviceWorker }
+    }
+
+    /// The Service Worker lives under /shop/ but controls /shop itself, which takes `Service-Worker-Allowed`; `no-cache`
+    /// so a new version reaches devices at their next visit.
+    static var serviceWorker: Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache", serviceWorkerAllowed: "/shop"],
+            body: .init(byteBuffer: ByteBuffer(string: Assets.shopServiceWorker))
+        )
     }
 
     @Sendable func show(request: Request, context: Context) async throws -> Response {

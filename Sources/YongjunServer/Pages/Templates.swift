@@ -68,14 +68,18 @@ enum Templates {
         <p class="note">密钥由退役军人事务局发放，只需在本设备输入一次。</p>
         """
 
+    /// The form works without JavaScript; with it, shop.js verifies offline too, answering into `#answer` and showing
+    /// the snapshot's age and the upload queue in `#offline-status`.
     static let shopVerify = """
-        {{#result}}<div class="result {{class}}" role="status"><div>{{headline}}</div>{{#detail}}<div class="detail">{{detail}}</div>{{/detail}}</div>{{/result}}
-        <form method="post" action="/shop/verify">
+        <div id="answer">{{#result}}<div class="result {{class}}" role="status"><div>{{headline}}</div>{{#detail}}<div class="detail">{{detail}}</div>{{/detail}}</div>{{/result}}</div>
+        <form method="post" action="/shop/verify" id="verify-form">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="code">扫码或输入数字码后按回车</label>
         <input id="code" name="code" autocomplete="off" autofocus required>
         <button type="submit">核验</button></form>
         <p class="note">{{shopName}}</p>
+        <p class="note" id="offline-status" hidden><span id="sync-age">离线数据未同步</span> · <span id="queue-count" data-count="0">待上传 0 条</span></p>
+        <script src="/assets/offline-verify.js" defer></script><script src="/assets/shop.js" defer></script>
         """
 
     static let shops = """
