@@ -96,24 +96,35 @@ struct ConnectionPressureTests {
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         holder.arguments = [
             "python3", "-c",
-            "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1],isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked',flush=True); time.sleep(30)",
+            "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1],isolation_level=None,timeout=60); c.execute('BEGIN IMMEDIATE'); print('locked',flush=True); time.sleep(30)",
             cli.dataDirectory + "/yongjun.sqlite",
         ]
         let output = Pipe()
+        let errors = Pipe()
         holder.standardOutput = output
+        holder.standardError = errors
         try holder.run()
         defer { holder.terminate() }
-        _ = output.fileHandleForReading.availableData
+        // The lock must be held before the verification is sent, or the test proves nothing.
+        let said = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        guard said.contains("locked") else {
+            Issue.record(
+                "the lock holder did not take the lock: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))"
+            )
+            return
+        }
         let client = server.client
         let waiting = Task { try? await client.verify(code, key: key) }
         // Stop only once the verification is inside the server (a loaded CI machine may take seconds to send it).
         let metricsURL = try #require(server.adminURL).appendingPathComponent("metrics")
         let arrived = Date().addingTimeInterval(20)
-        while Date() < arrived {
+        var inside = false
+        while Date() < arrived, !inside {
             let (body, _) = try await URLSession.shared.data(from: metricsURL)
-            if String(decoding: body, as: UTF8.self).contains("yongjun_http_requests_in_flight 1") { break }
-            try await Task.sleep(for: .milliseconds(50))
+            inside = String(decoding: body, as: UTF8.self).contains("yongjun_http_requests_in_flight 1")
+            if !inside { try await Task.sleep(for: .milliseconds(50)) }
         }
+        #expect(inside, "the verification never showed as in flight")
         server.process.terminate()
         let deadline = Date().addingTimeInterval(12)
         while server.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }

@@ -70,6 +70,16 @@ struct HistoryPagesTests {
         #expect(mine.contains("我（退役军人）能享受的"))
         #expect(mine.contains("凭优待证享9折") && !mine.contains("免费午餐"), "a shop whose rules do not cover veterans was listed")
         _ = try browser.screenshot(try browser.saved(mine, name: "shops-mine", base: server.baseURL), name: "shops-mine")
+
+        // The cashier page: the benefit in large type; a genuine card the rules do not cover is not green.
+        let veteranCode = try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let green = try curl("/shop/verify", form: ["csrf": try csrf(), "code": veteranCode])
+        #expect(green.contains(#"<div class="result valid" role="status"><div>✓ 有效 · 请核对优待证</div><div class="benefit">凭优待证享9折</div>"#), "\(green)")
+        _ = try browser.screenshot(try browser.saved(green, name: "shop-benefit", base: server.baseURL), name: "shop-benefit")
+        let familyCode = try cli.run("cards", "code", "LZ0002").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let notice = try curl("/shop/verify", form: ["csrf": try csrf(), "code": familyCode])
+        #expect(notice.contains(#"<div class="result notice" role="status"><div>证件有效 · 本店优惠不适用</div>"#))
+        #expect(!notice.contains("class=\"benefit\""))
         _ = server.stop()
     }
 }

@@ -97,7 +97,9 @@ extension Assets {
                 });
                 if (!response.ok) break;
                 const body = await response.json();
-                const settled = (Array.isArray(body.results) ? body.results : []).filter((r) => r && (r.status === "accepted" || r.status === "duplicate"));
+                // Accepted, already there, or refused for good (a record the server can never take, such as a time
+                // from a clock far ahead): either way it leaves the queue, so "待上传" can reach 0.
+                const settled = (Array.isArray(body.results) ? body.results : []).filter((r) => r && (r.status === "accepted" || r.status === "duplicate" || r.status === "rejected"));
                 const removing = database.transaction("queue", "readwrite");
                 for (const result of settled) removing.objectStore("queue").delete(String(result.nonce));
                 await finished(removing);
@@ -137,7 +139,7 @@ extension Assets {
             if (fresh) {
               answer.replaceChildren(...Array.from(fresh.childNodes, (node) => document.importNode(node, true)));
               if (token) csrf.value = token.value;
-              if (fresh.querySelector(".result.valid")) await rememberUse(code).catch(() => {});
+              if (fresh.querySelector(".result.valid, .result.notice")) await rememberUse(code).catch(() => {});
               return true;
             }
             if (response.status >= 500) return false;

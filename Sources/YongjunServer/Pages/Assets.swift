@@ -16,7 +16,8 @@ enum Assets {
         .big{font-size:40px;font-weight:800;letter-spacing:4px;text-align:center}
         .qr svg{width:100%;height:auto;max-width:360px;display:block;margin:0 auto}
         .result{min-height:45vh;display:flex;flex-direction:column;justify-content:center;padding:28px 18px;border-radius:14px;color:#fff;text-align:center;font-size:34px;font-weight:800;margin-bottom:16px}
-        .valid{background:var(--ok)}.invalid{background:var(--bad)}
+        .valid{background:var(--ok)}.invalid{background:var(--bad)}.notice{background:#7a4b00}
+        .benefit{font-size:44px;font-weight:900;margin:12px 0;padding:10px;border:4px solid #fff;border-radius:12px}
         ul.shops{list-style:none;padding:0}ul.shops li{border-bottom:1px solid #ccc;padding:12px 0}
         nav a{display:inline-block;margin:4px 8px 4px 0;padding:8px 12px;border:2px solid #333;border-radius:8px;color:var(--ink);text-decoration:none}
         nav a.current{background:#111;color:#fff}

@@ -77,8 +77,13 @@ struct ShopPages {
             context.trace.merchantID.store(answer.merchantID, ordering: .relaxed)
             answeredBy = answer.merchantID
             let json = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
-            if answer.reason == nil {
-                result = ["class": "valid", "headline": "✓ 有效 · 请核对优待证", "detail": "\(json["categoryLabel"] ?? "") · \(json["holder"] ?? "")"]
+            let who = "\(json["categoryLabel"] ?? "") · \(json["holder"] ?? "")"
+            if answer.reason == nil, json["eligible"] as? Bool == false {
+                // Genuine card, but this shop's rules do not cover it now: not green, so nobody gives the benefit by habit.
+                result = ["class": "notice", "headline": "证件有效 · 本店优惠不适用", "detail": who + " · " + VerificationReason.notEligibleHere.message]
+            } else if answer.reason == nil {
+                result = ["class": "valid", "headline": "✓ 有效 · 请核对优待证", "detail": who]
+                if let benefit = json["benefit"] as? String, !benefit.isEmpty { result["benefit"] = benefit }
             } else {
                 result = ["class": "invalid", "headline": "✗ \(Self.shortReason(answer.reason))", "detail": json["message"] as? String ?? ""]
             }

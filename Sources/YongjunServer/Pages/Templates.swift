@@ -71,7 +71,7 @@ enum Templates {
     /// The form works without JavaScript; with it, shop.js verifies offline too, answering into `#answer` and showing
     /// the snapshot's age and the upload queue in `#offline-status`.
     static let shopVerify = """
-        <div id="answer">{{#result}}<div class="result {{class}}" role="status"><div>{{headline}}</div>{{#detail}}<div class="detail">{{detail}}</div>{{/detail}}</div>{{/result}}</div>
+        <div id="answer">{{#result}}<div class="result {{class}}" role="status"><div>{{headline}}</div>{{#benefit}}<div class="benefit">{{benefit}}</div>{{/benefit}}{{#detail}}<div class="detail">{{detail}}</div>{{/detail}}</div>{{/result}}</div>
         <form method="post" action="/shop/verify" id="verify-form">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="code">扫码或输入数字码后按回车</label>

@@ -225,6 +225,9 @@ extension VerificationService {
             )
             return OfflineRecord(entry: entry, deviceResult: item.submission.result, conflict: conflict, receivedAt: receivedAt)
         }
+        // A record says what happened at the counter: a code the device refused gave no benefit, so it is not a
+        // valid use, whatever the register says now (the server's own view shows in the conflict, if any).
+        if reason == nil, !deviceSaidValid { reason = VerificationReason(rawValue: item.submission.result) ?? .malformed }
         var kept = record(reason, takesUse: reason == nil && deviceSaidValid)
         if try !transaction.recordOffline(kept) {
             kept = record(.alreadyUsedHere, takesUse: false)

@@ -214,7 +214,8 @@ struct ShopUpload: AsyncParsableCommand {
             guard reply.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: reply.body) else {
                 throw CLIFailure(message: "upload refused (\(ShopHTTP.message(reply))); records stay queued")
             }
-            let done = Set(answer.results.filter { $0.status == "accepted" || $0.status == "duplicate" }.map(\.nonce))
+            // A rejected record can never be taken (its time is impossible, say): it is printed and leaves the queue.
+            let done = Set(answer.results.filter { ["accepted", "duplicate", "rejected"].contains($0.status) }.map(\.nonce))
             try kit.locked {
                 var records = try kit.records()
                 for index in records.indices where done.contains(records[index].nonce) { records[index].uploaded = true }
