@@ -30,6 +30,10 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     case 0:
         token = String(decoding: rest, as: UTF8.self)
     case 1:
+        // The plain-JSON fast path must read these claims exactly as JSONDecoder does, or step aside.
+        if let fast = CodeClaims(plain: rest) {
+            precondition(fast == (try? JSONDecoder().decode(CodeClaims.self, from: Data(rest))), "PlainJSON and JSONDecoder disagree")
+        }
         let key = ring[Int(mode / 4) % ring.count]
         token = signed(header: Array(#"{"alg":"EdDSA","kid":"\#(key.kid)","typ":"JWT"}"#.utf8), claims: rest, with: key)
     case 2:
@@ -66,10 +70,9 @@ private func check(_ token: String) {
     sink.until = useUntil(claims)
 }
 
-/// The arithmetic of VerificationService.use(of:now:leeway:), which lives in the server target.
+/// What single use remembers (CodeUse, shared by the server and the offline kit).
 private func useUntil(_ claims: CodeClaims) -> Int {
-    guard claims.exp - claims.iat > 86_400 else { return claims.exp + leeway }
-    return (CalendarDate(chinaDayOf: now).daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
+    CodeUse(of: claims, now: now, leeway: leeway).until
 }
 
 /// Where the harness leaves what it computed; libFuzzer runs one input at a time.
