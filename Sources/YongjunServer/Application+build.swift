@@ -58,7 +58,7 @@ public func buildApplication(
         router: buildRouter(service: service, pinHashes: pinHashes, dependencies: dependencies, settings: settings, statusList: statusList),
         server: try serverBuilder(settings, connections: metrics.connections),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-        services: [log, pinHashes],
+        services: [log, pinHashes, HistoryIndexer(database: dependencies.database, logger: logger)],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? settings.port
             do {

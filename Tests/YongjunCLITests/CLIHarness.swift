@@ -163,4 +163,9 @@ final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
         return process.terminationStatus
     }
+
+    /// A test that does not stop its server still does not leave it running after the test process ends.
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
 }

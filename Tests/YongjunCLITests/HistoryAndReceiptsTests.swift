@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import YongjunCore
+import YongjunStorage
 
 /// Each side's own record, through the real server: a shop's history (paged, holders by pseudonym only), the
 /// holder's history with signed receipts, and the bureau's check of a receipt.
@@ -67,6 +68,13 @@ struct HistoryAndReceiptsTests {
         let items = try #require(history.json["verifications"] as? [[String: Any]])
         #expect(items.count == 2)
         #expect(items.allSatisfy { $0["shop"] as? String == "老兵汽修" })
+        // Once the indexer has filed them (here: at once, as if a minute had passed), the history is the same.
+        let database = try AppDatabase.open(in: DataDirectory(path: cli.dataDirectory))
+        #expect(try await database.indexCardHistory(settled: "ZZZZZZZZZZZZZZZZZZZZZZZZZZ") == 2)
+        #expect(try cli.sqlite("SELECT count(*) FROM card_history") == "2")
+        let filed = try await server.client.send("GET", "/api/v1/holder/history", headers: ["Cookie": "yj_session=\(session)"])
+        let filedItems = try #require(filed.json["verifications"] as? [[String: Any]])
+        #expect(filedItems.compactMap { $0["id"] as? String } == items.compactMap { $0["id"] as? String })
         let receipts = items.compactMap { $0["receipt"] as? String }
         #expect(receipts.count == 1, "only the verification that gave a benefit has a receipt")
         let receipt = try #require(receipts.first)

@@ -118,7 +118,10 @@ extension VerificationService {
             )
         }
         let first = entry(reason)
-        if try transaction.record(first) { return first }
+        if try transaction.record(first) {
+            try benefit?.record(for: first, in: transaction)
+            return first
+        }
         let second = entry(.alreadyUsedHere)
         guard try transaction.record(second) else { throw VerificationRecordError.notInserted }
         return second
@@ -154,13 +157,14 @@ extension VerificationService {
     ) throws -> GrantedBenefit {
         let shop = try transaction.benefits(merchantID: merchantID)
         let day = CalendarDate(chinaDayOf: now)
-        let dayStart = Timestamp.iso(Date(timeIntervalSince1970: TimeInterval(day.daysSinceEpoch * 86_400 - CalendarDate.chinaOffsetSeconds)))
         let decision = try shop.rules.decide(category: card.category, day: day, fallback: shop.fallback) { rule in
-            try transaction.hadBenefit(merchantID: merchantID, cardID: card.cardID, rule: rule, since: dayStart)
+            try transaction.hadBenefit(merchantID: merchantID, cardID: card.cardID, rule: rule, day: day.description)
         }
         switch decision {
-        case .eligible(let text, let rule): return GrantedBenefit(eligible: true, text: text, rule: rule)
-        case .notEligible: return GrantedBenefit(eligible: false, text: nil, rule: nil)
+        case .eligible(let text, let rule):
+            let daily = rule.map { shop.rules[$0].oncePerDay } ?? false
+            return GrantedBenefit(eligible: true, text: text, rule: rule, oncePerDay: daily, day: day.description)
+        case .notEligible: return GrantedBenefit(eligible: false, text: nil, rule: nil, oncePerDay: false, day: day.description)
         }
     }
 
@@ -168,6 +172,15 @@ extension VerificationService {
         let eligible: Bool
         let text: String?
         let rule: Int?
+        /// The rule is once a day: its grant is recorded with the verification (`benefit_grants`).
+        let oncePerDay: Bool
+        let day: String
+
+        /// Records the grant of a once-a-day rule, in the transaction that recorded `entry` as a valid use.
+        func record(for entry: VerificationEntry, in transaction: VerificationTransaction) throws {
+            guard eligible, oncePerDay, let rule, let cardID = entry.cardID, entry.useKey != nil else { return }
+            _ = try transaction.grantBenefit(merchantID: entry.merchantID, cardID: cardID, rule: rule, day: day, verificationID: entry.id)
+        }
     }
 
     static func responseBody(

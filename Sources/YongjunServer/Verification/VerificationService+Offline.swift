@@ -229,7 +229,9 @@ extension VerificationService {
         // valid use, whatever the register says now (the server's own view shows in the conflict, if any).
         if reason == nil, !deviceSaidValid { reason = VerificationReason(rawValue: item.submission.result) ?? .malformed }
         var kept = record(reason, takesUse: reason == nil && deviceSaidValid)
-        if try !transaction.recordOffline(kept) {
+        if try transaction.recordOffline(kept) {
+            if reason == nil { try benefit?.record(for: kept.entry, in: transaction) }
+        } else {
             kept = record(.alreadyUsedHere, takesUse: false)
             guard try transaction.recordOffline(kept) else { throw VerificationRecordError.notInserted }
         }

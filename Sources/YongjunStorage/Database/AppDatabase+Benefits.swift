@@ -103,16 +103,19 @@ extension VerificationTransaction {
         return benefits
     }
 
-    /// Whether this holder already had rule `rule`'s benefit at this shop since `since` (ISO timestamp).
-    public func hadBenefit(merchantID: Int64, cardID: String, rule: Int, since: String) throws -> Bool {
+    /// Whether this holder already had once-a-day rule `rule`'s benefit at this shop on China calendar day `day`.
+    public func hadBenefit(merchantID: Int64, cardID: String, rule: Int, day: String) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT 1 FROM verifications WHERE merchant_id = ? AND card_id = ? AND created_at >= ? AND eligible = 1 AND benefit_rule = ?
-                    LIMIT 1
-                    """
-            ),
-            arguments: [merchantID, cardID, since, rule]
+            db.cachedStatement(sql: "SELECT 1 FROM benefit_grants WHERE merchant_id = ? AND card_id = ? AND day = ? AND rule = ?"),
+            arguments: [merchantID, cardID, day, rule]
         ) ?? false
+    }
+
+    /// Records that once-a-day rule `rule` was given; false when it already was today (the caller then refuses).
+    public func grantBenefit(merchantID: Int64, cardID: String, rule: Int, day: String, verificationID: String) throws -> Bool {
+        try db.cachedStatement(
+            sql: "INSERT INTO benefit_grants (merchant_id, card_id, day, rule, verification_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        ).execute(arguments: [merchantID, cardID, day, rule, verificationID])
+        return db.changesCount == 1
     }
 }

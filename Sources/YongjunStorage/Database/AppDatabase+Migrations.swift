@@ -282,8 +282,25 @@ extension AppDatabase {
                     ALTER TABLE verifications ADD COLUMN eligible INTEGER;
                     ALTER TABLE verifications ADD COLUMN benefit TEXT;
                     ALTER TABLE verifications ADD COLUMN benefit_rule INTEGER;
-                    CREATE INDEX verifications_holder_here ON verifications(merchant_id, card_id, created_at);
-                    CREATE INDEX verifications_card ON verifications(card_id, created_at);
+
+                    -- A once-a-day benefit given: written only for such rules, so the daily limit costs every other
+                    -- verification nothing (an index on verifications by card would cost each one a random insert).
+                    CREATE TABLE benefit_grants (
+                        merchant_id INTEGER NOT NULL,
+                        card_id TEXT NOT NULL,
+                        day TEXT NOT NULL,
+                        rule INTEGER NOT NULL,
+                        verification_id TEXT NOT NULL,
+                        PRIMARY KEY (merchant_id, card_id, day, rule)
+                    ) WITHOUT ROWID;
+
+                    -- Each card's verifications for its holder's history, filled in batches off the verification path
+                    -- (HistoryIndexer); rows past service_state 'card_history_upto' are read from verifications itself.
+                    CREATE TABLE card_history (
+                        card_id TEXT NOT NULL,
+                        verification_id TEXT NOT NULL,
+                        PRIMARY KEY (card_id, verification_id)
+                    ) WITHOUT ROWID;
                     """
             )
         }

@@ -83,17 +83,22 @@ extension AppDatabase {
         }
     }
 
-    /// Where and when this card was used (or tried), newest first.
+    /// Where and when this card was used (or tried), newest first: the indexed part (`card_history`) and the few
+    /// records past the indexer's mark, read from `verifications` itself.
     public func holderHistory(cardID: String, limit: Int) async throws -> [HolderHistoryEntry] {
         try await dbWriter.read { db in
-            try Row.fetchAll(
+            let upto = try String.fetchOne(db, sql: "SELECT value FROM service_state WHERE name = ?", arguments: [Self.cardHistoryMark]) ?? ""
+            let columns = "v.id, v.created_at, v.merchant_id, coalesce(m.name, '?'), v.valid, v.reason, v.eligible, v.benefit"
+            return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT v.id, v.created_at, v.merchant_id, coalesce(m.name, '?'), v.valid, v.reason, v.eligible, v.benefit
-                    FROM verifications v LEFT JOIN merchants m ON m.id = v.merchant_id
-                    WHERE v.card_id = ? ORDER BY v.created_at DESC, v.id DESC LIMIT ?
+                    SELECT \(columns) FROM card_history h JOIN verifications v ON v.id = h.verification_id
+                        LEFT JOIN merchants m ON m.id = v.merchant_id WHERE h.card_id = ?
+                    UNION ALL
+                    SELECT \(columns) FROM verifications v LEFT JOIN merchants m ON m.id = v.merchant_id WHERE v.id > ? AND v.card_id = ?
+                    ORDER BY 2 DESC, 1 DESC LIMIT ?
                     """,
-                arguments: [cardID, limit]
+                arguments: [cardID, upto, cardID, limit]
             ).map { row in
                 HolderHistoryEntry(
                     id: row[0],
@@ -106,6 +111,34 @@ extension AppDatabase {
                     benefit: row[7]
                 )
             }
+        }
+    }
+
+    static let cardHistoryMark = "card_history_upto"
+
+    /// Files up to `batch` verifications older than `settled` (a record id lower bound: every group with an earlier
+    /// id has committed by then) into `card_history`, sorted by card so the inserts touch few pages, and moves the
+    /// mark. Returns how many records it looked at.
+    public func indexCardHistory(settled: String, batch: Int = 20_000) async throws -> Int {
+        try await dbWriter.write { db in
+            let upto = try String.fetchOne(db, sql: "SELECT value FROM service_state WHERE name = ?", arguments: [Self.cardHistoryMark]) ?? ""
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, card_id FROM verifications WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
+                arguments: [upto, settled, batch]
+            )
+            guard let last: String = rows.last?[0] else { return 0 }
+            let pairs = rows.compactMap { row -> (String, String)? in
+                guard let card: String = row[1] else { return nil }
+                return (card, row[0])
+            }.sorted { $0 < $1 }
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO card_history (card_id, verification_id) VALUES (?, ?)")
+            for (card, id) in pairs { try insert.execute(arguments: [card, id]) }
+            try db.execute(
+                sql: "INSERT INTO service_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                arguments: [Self.cardHistoryMark, last]
+            )
+            return rows.count
         }
     }
 
