@@ -14,8 +14,9 @@ struct HistoryIndexer: Service {
     /// Older than any group still open: a request gets its id before it joins a group.
     var settle: TimeInterval = 60
 
+    /// Returns (never throws) at graceful shutdown: a service that throws makes the whole process exit 1.
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let settled = Date().addingTimeInterval(-settle)
