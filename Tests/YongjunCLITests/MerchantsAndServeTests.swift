@@ -124,6 +124,7 @@ struct DemoDataTests {
         let answer = try await server.verify(try #require(values["CODE"]), key: try #require(values["KEY"]))
         #expect(answer["valid"] as? Bool == true)
         #expect(answer["holder"] as? String == "张*三")
+        #expect(answer["benefit"] as? String == "凭优待证工时费9折", "the demo shop's rule for veterans")
         #expect(values["ACTIVATION"]?.count == 14)
         #expect(try cli.run("batches", "list").stdout.contains("open"))
     }
