@@ -74,3 +74,16 @@ public struct OfflineVerifier: Sendable {
         return Verdict(reason: nil, claims: claims, use: use)
     }
 }
+
+extension OfflineVerifier {
+    /// What the shop's rules (from the snapshot) give this holder at `now`, as the server decides it;
+    /// `hadBenefit(rule, day)` says whether this device already gave that once-a-day rule to this card today.
+    public func benefit(for claims: CodeClaims, now: Date, hadBenefit: (Int, String) -> Bool) -> (decision: BenefitDecision, day: String)? {
+        guard let category = claims.category else { return nil }
+        let day = CalendarDate(chinaDayOf: now)
+        let decision = (snapshot.shop.rules ?? []).decide(category: category, day: day, fallback: snapshot.shop.benefit) { rule in
+            hadBenefit(rule, day.description)
+        }
+        return (decision, day.description)
+    }
+}

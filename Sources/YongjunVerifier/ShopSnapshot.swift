@@ -10,13 +10,16 @@ public struct ShopSnapshot: Codable, Sendable, Equatable {
         /// `active`, `suspended` or `revoked`.
         public var status: String
         public var benefit: String?
+        /// The shop's benefit rules, so a device gives the right benefit offline too (absent in older snapshots).
+        public var rules: [BenefitRule]?
 
-        public init(id: Int64, name: String, industry: String, status: String, benefit: String?) {
+        public init(id: Int64, name: String, industry: String, status: String, benefit: String?, rules: [BenefitRule]? = nil) {
             self.id = id
             self.name = name
             self.industry = industry
             self.status = status
             self.benefit = benefit
+            self.rules = rules
         }
     }
 

@@ -84,6 +84,30 @@ struct OfflineKitTests {
         #expect(after.answer["reason"] as? String == "sync_required")
     }
 
+    @Test("offline, the shop's rules from the snapshot give the right benefit, and a once-a-day benefit once per device")
+    func offlineBenefits() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        #expect(
+            try cli.run("merchants", "benefits", "1", "--set", try cli.write("r.csv", "categories,benefit,once_per_day\nveteran,凭优待证享9折,yes\n"))
+                .status == 0
+        )
+        let server = try ServerProcess(cli: cli)
+        let kit = cli.workDirectory + "/kit"
+        #expect(try cli.run("shop", "sync", "--server", server.baseURL.absoluteString, "--key", key, "--dir", kit).status == 0)
+        func code(_ card: String) throws -> String { try cli.run("cards", "code", card).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let first = try offlineVerify(cli, try code("LZ0001"), kit: kit).answer
+        #expect(first["eligible"] as? Bool == true && first["benefit"] as? String == "凭优待证享9折", "\(first)")
+        let second = try offlineVerify(cli, try code("LZ0001"), kit: kit).answer
+        #expect(second["valid"] as? Bool == true && second["eligible"] as? Bool == false, "\(second)")
+        #expect(second["reason"] as? String == "not_eligible_here")
+        let family = try offlineVerify(cli, try code("LZ0002"), kit: kit).answer
+        #expect(family["valid"] as? Bool == true && family["eligible"] as? Bool == false && family["benefit"] == nil)
+        let plain = try cli.run("shop", "verify", try code("LZ0002"), "--dir", kit)
+        #expect(plain.stdout.contains("本店优惠不适用"))
+    }
+
     @Test("offline records upload exactly once; a code also used online and a card revoked before are flagged for the bureau")
     func uploadOnceAndConflicts() async throws {
         let cli = try CLI()

@@ -71,7 +71,8 @@ struct OfflineController {
                 name: merchant.name,
                 industry: merchant.industry.rawValue,
                 status: merchant.status.rawValue,
-                benefit: merchant.benefit
+                benefit: merchant.benefit,
+                rules: try await database.snapshotBenefitRules(merchantID: id)
             )
         )
         let token = try key.sign(snapshot, type: ShopSnapshot.type)

@@ -1322,6 +1322,38 @@ enum OpenAPIDocument {
                     benefit:
                       description: Absent when the shop has none on record.
                       type: string
+                    rules:
+                      description: |
+                        The shop's benefit rules, in order, so a device gives the right benefit offline (the first rule that
+                        covers the holder's category today and whose once-a-day limit this device has not used).
+                      type: array
+                      items:
+                        type: object
+                        additionalProperties: false
+                        required: [benefit, oncePerDay]
+                        properties:
+                          categories:
+                            description: Absent for every holder.
+                            type: array
+                            items:
+                              $ref: "#/components/schemas/CardCategory"
+                          benefit:
+                            type: string
+                          oncePerDay:
+                            type: boolean
+                          weekdays:
+                            description: ISO weekdays, 1 = Monday.
+                            type: array
+                            items:
+                              type: integer
+                              minimum: 1
+                              maximum: 7
+                          validFrom:
+                            type: string
+                            format: date
+                          validUntil:
+                            type: string
+                            format: date
             StatusListClaims:
               description: |
                 The claims of the status list token (IETF OAuth Token Status List), header

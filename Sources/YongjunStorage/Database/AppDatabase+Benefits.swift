@@ -72,6 +72,11 @@ extension AppDatabase {
         }
     }
 
+    /// One shop's rules, for its snapshot.
+    public func snapshotBenefitRules(merchantID: Int64) async throws -> [BenefitRule] {
+        try await dbWriter.read { db in try BenefitRule.fetchAll(db, merchantID: merchantID) }
+    }
+
     /// Every shop's rules at once (the directory).
     public func allBenefitRules() async throws -> [Int64: [BenefitRule]] {
         try await dbWriter.read { db in

@@ -95,12 +95,14 @@ struct ShopVerify: AsyncParsableCommand {
         let verdict: OfflineVerifier.Verdict
         var age: Int?
         var problem: ShopSnapshot.Problem?
-        (verdict, age, problem) = try kit.locked {
+        var benefit: BenefitDecision?
+        (verdict, age, problem, benefit) = try kit.locked {
             var records = try kit.records()
             let nowSeconds = Int(now.timeIntervalSince1970)
             let verdict: OfflineVerifier.Verdict
             var age: Int?
             var problem: ShopSnapshot.Problem?
+            var granted: (decision: BenefitDecision, day: String)?
             switch kit.verifier() {
             case .failure(let found):
                 problem = found
@@ -110,6 +112,11 @@ struct ShopVerify: AsyncParsableCommand {
                 age = verifier.age(now: now)
                 let used = Set(records.compactMap { record in record.useUntil.map { $0 > nowSeconds } == true ? record.useKey : nil })
                 verdict = verifier.verify(code, now: now, alreadyUsed: { used.contains($0) })
+                if verdict.valid, let claims = verdict.claims {
+                    granted = verifier.benefit(for: claims, now: now) { rule, day in
+                        records.contains { $0.cardID == claims.sub && $0.benefitRule == rule && $0.benefitDay == day }
+                    }
+                }
             }
             // A refusal before any check (no usable snapshot) is not a verification: nothing to upload.
             if verdict.reason != .syncRequired {
@@ -122,14 +129,20 @@ struct ShopVerify: AsyncParsableCommand {
                         result: verdict.reason?.rawValue ?? "valid",
                         useKey: verdict.use?.key,
                         useUntil: verdict.use?.until,
-                        uploaded: false
+                        uploaded: false,
+                        cardID: verdict.claims?.sub,
+                        benefitRule: granted.flatMap { if case .eligible(_, let rule) = $0.decision { rule } else { nil } },
+                        benefitDay: granted?.day
                     )
                 )
                 try kit.save(records)
             }
-            return (verdict, age, problem)
+            return (verdict, age, problem, granted?.decision)
         }
-        let message = problem?.message ?? verdict.reason?.message ?? "请核对优待证"
+        let notEligible = benefit == .notEligible
+        let message = problem?.message ?? verdict.reason?.message ?? (notEligible ? VerificationReason.notEligibleHere.message : "请核对优待证")
+        var benefitText: String?
+        if case .eligible(let text?, _) = benefit { benefitText = text }
         if json {
             var object: [String: any Encodable] = ["valid": verdict.valid, "message": message, "offline": true, "nonce": nonce]
             if let reason = verdict.reason { object["reason"] = reason.rawValue }
@@ -137,11 +150,15 @@ struct ShopVerify: AsyncParsableCommand {
                 object["category"] = category.rawValue
                 object["categoryLabel"] = category.label
                 object["holder"] = claims.name
+                object["eligible"] = !notEligible
+                if notEligible { object["reason"] = VerificationReason.notEligibleHere.rawValue }
+                if let benefitText { object["benefit"] = benefitText }
             }
             if let age { object["snapshotAge"] = age }
             print(Self.encode(object))
         } else if verdict.valid, let claims = verdict.claims {
             print("✔ 有效（离线核验）\(claims.category?.label ?? "") \(TerminalText.escape(claims.name)) — \(message)")
+            if let benefitText { print("优惠：\(TerminalText.escape(benefitText))") }
         } else {
             print("✘ 无效（离线核验）\(verdict.reason?.rawValue ?? ""): \(message)")
         }

@@ -32,6 +32,10 @@ struct ShopKit {
         var useUntil: Int?
         /// Set once the server accepted it (or had it already).
         var uploaded: Bool
+        /// A once-a-day benefit this device gave: the card (the code's `sub`), the rule and the China day.
+        var cardID: String? = nil
+        var benefitRule: Int? = nil
+        var benefitDay: String? = nil
     }
 
     init(path: String) throws {
