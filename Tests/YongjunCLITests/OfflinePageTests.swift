@@ -15,6 +15,8 @@ struct OfflinePageTests {
         let cli = try CLI()
         defer { cli.remove() }
         let key = try cli.prepare()
+        // The shop's rule travels in the snapshot: the page shows the benefit offline too.
+        #expect(try cli.run("merchants", "benefits", "1", "--set", try cli.write("r.csv", "categories,benefit\nveteran,凭优待证享9折\n")).status == 0)
         let server = try ServerProcess(cli: cli, extraArguments: ["--status-list-ttl", "1"])
         defer { _ = server.stop() }
         // Codes the CLI signs once the server has announced its status list carry the card's entry.
@@ -60,6 +62,7 @@ struct OfflinePageTests {
         #expect(unreachable.reason == "already_used_here", "\(unreachable.text)")
         let first = shown("valid")
         #expect(first.reason == "valid" && first.text.contains("✓ 有效") && first.text.contains("退役军人 · 张*三"), "\(first.text)")
+        #expect(first.text.contains("凭优待证享9折"), "the offline answer should show the shop's benefit: \(first.text)")
         // The snapshot's age in whole minutes: 0 here, unless a loaded machine stretches the run.
         #expect(first.text.range(of: #"离线核验 · 数据同步于 [0-9]+ 分钟前"#, options: .regularExpression) != nil, "\(first.text)")
         let again = shown("again")

@@ -167,6 +167,16 @@ extension Assets {
               if (seen && seen.until * 1000 > now) verdict = { reason: "already_used_here", claims: verdict.claims };
               else transaction.objectStore("uses").put(verdict.use);
             }
+            if (verdict.reason === null) {
+              // The shop's rules: which benefit this holder gets here today, once-a-day ones counted on this device.
+              const used = new Set();
+              for (const key of offline.benefitKeys(verdict.claims, snapshot, now)) {
+                const given = await request(transaction.objectStore("uses").get(key));
+                if (given && given.until * 1000 > now) used.add(key);
+              }
+              verdict.benefit = offline.benefitOf(verdict.claims, snapshot, now, used);
+              if (verdict.benefit.grant) transaction.objectStore("uses").put(verdict.benefit.grant);
+            }
             record.result = verdict.reason || "valid";
             // Without a usable snapshot nothing was checked, so there is nothing to report (as `yongjun shop verify`).
             if (verdict.reason !== "sync_required" && utf8Length(code) <= longestRecord) {
@@ -181,12 +191,16 @@ extension Assets {
 
           function show(verdict) {
             const valid = verdict.reason === null;
-            const box = element("div", "result " + (valid ? "valid" : "invalid"));
+            // A genuine card the shop's rules do not cover is not green, as online.
+            const eligible = !valid || !verdict.benefit || verdict.benefit.eligible;
+            const box = element("div", "result " + (valid ? (eligible ? "valid" : "notice") : "invalid"));
             box.setAttribute("role", "status");
             box.dataset.offline = "true";
-            box.dataset.reason = verdict.reason || "valid";
-            box.append(element("div", null, valid ? "✓ 有效 · 请核对优待证" : "✗ " + offline.headline(verdict)));
-            const detail = valid ? offline.categoryLabel(verdict.claims.cat) + " · " + verdict.claims.name : offline.message(verdict);
+            box.dataset.reason = verdict.reason || (eligible ? "valid" : "not_eligible_here");
+            box.append(element("div", null, valid ? (eligible ? "✓ 有效 · 请核对优待证" : "证件有效 · 本店优惠不适用") : "✗ " + offline.headline(verdict)));
+            if (valid && eligible && verdict.benefit && verdict.benefit.benefit) box.append(element("div", "benefit", verdict.benefit.benefit));
+            const who = valid ? offline.categoryLabel(verdict.claims.cat) + " · " + verdict.claims.name : "";
+            const detail = valid ? (eligible ? who : who + " · " + offline.message({ reason: "not_eligible_here" })) : offline.message(verdict);
             box.append(element("div", "detail", detail), element("div", "badge", "离线核验 · " + age()));
             answer.replaceChildren(box);
           }
