@@ -42,6 +42,22 @@ struct OperationsTests {
         #expect(settings["metrics_token"]!.0 == "******** (hidden)")
         #expect(!shown.stdout.contains("s3cret"))
 
+        // A # inside quotes belongs to the value; after them it starts a comment.
+        let hashed = try cli.run(
+            "config",
+            "show",
+            "--json",
+            "--config",
+            try cli.write("hash.conf", "public_url = \"https://yongjun.example.cn\" # the public name\nmetrics_token = \"ab#cd\"\n")
+        )
+        #expect(hashed.status == 0, "\(hashed.stderr)")
+        #expect(
+            hashed.stdout.contains("\"https:\\/\\/yongjun.example.cn\"") || hashed.stdout.contains("\"https://yongjun.example.cn\""),
+            "\(hashed.stdout)"
+        )
+        let unterminated = try cli.run("config", "show", "--config", try cli.write("open.conf", "host = \"0.0.0.0\n"))
+        #expect(unterminated.status == 1)
+        #expect(unterminated.stderr.contains("open.conf line 1: a quote is opened but not closed"))
         let unknown = try cli.run("config", "show", "--config", try cli.write("bad.conf", "port = 1\nprot = 2\n"))
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("bad.conf line 2: unknown setting \"prot\""))
@@ -50,6 +66,19 @@ struct OperationsTests {
         #expect(badEnvironment.stderr.contains("YONGJUN_CODE_LIFETIME=forever: code_lifetime must be a whole number from 10 to 86400"))
         let halfTLS = try cli.run("serve", "--tls-certificate", file)
         #expect(halfTLS.stderr.contains("tls_certificate and tls_key go together"))
+    }
+
+    @Test("a metrics token with # inside quotes in the config file is the whole token")
+    func quotedHash() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let file = try cli.write("hash.conf", "metrics_token = \"ab#cd\"   # the admin port's token\n")
+        let server = try ServerProcess(cli: cli, extraArguments: ["--config", file])
+        defer { _ = server.stop() }
+        let metrics = try #require(server.adminURL).appendingPathComponent("metrics").absoluteString
+        #expect(try runTool(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer ab#cd", metrics]).output == "200")
+        #expect(try runTool(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer ab", metrics]).output != "200")
     }
 
     @Test("HTTPS served by Yongjun itself with the dev CA from certs/; metrics count verifications after traffic")

@@ -61,11 +61,13 @@ public enum SettingsLoader {
         return (settings, resolved)
     }
 
-    /// Reads `key = value` lines; `#` starts a comment; values may be quoted. Unknown keys are errors.
+    /// Reads `key = value` lines; `#` starts a comment outside double quotes; values may be quoted (a `#` inside the
+    /// quotes belongs to the value: `metrics_token = "a#b"`). Unknown keys and unterminated quotes are errors.
     public static func parseFile(_ text: String, name: String) throws -> [String: String] {
         var values: [String: String] = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let (line, openQuote) = withoutComment(rawLine)
+            if openQuote { throw SettingsError(description: "\(name) line \(index + 1): a quote is opened but not closed") }
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { continue }
             guard let equals = trimmed.firstIndex(of: "=") else {
@@ -81,5 +83,18 @@ public enum SettingsLoader {
             values[key] = value
         }
         return values
+    }
+
+    /// The line up to a `#` that is outside double quotes, and whether a quote was left open.
+    static func withoutComment(_ line: Substring) -> (Substring, Bool) {
+        var quoted = false
+        for index in line.indices {
+            if line[index] == "\"" {
+                quoted.toggle()
+            } else if line[index] == "#", !quoted {
+                return (line[..<index], false)
+            }
+        }
+        return (line, quoted)
     }
 }
