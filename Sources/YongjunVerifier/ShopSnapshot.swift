@@ -54,6 +54,8 @@ public struct ShopSnapshot: Codable, Sendable, Equatable {
         case tampered
         /// The device clock is earlier than the sync, or the snapshot is past `exp`.
         case syncRequired = "sync_required"
+        /// This device never synced (or its snapshot was removed when the shop was refused).
+        case missing
         /// The shop was not active when it synced.
         case shopNotActive = "shop_not_active"
 
@@ -61,6 +63,7 @@ public struct ShopSnapshot: Codable, Sendable, Equatable {
             switch self {
             case .tampered: "离线数据无法验证（可能被改动），请联网同步"
             case .syncRequired: VerificationReason.syncRequired.message
+            case .missing: "本设备还没有离线数据，请联网运行 yongjun shop sync"
             case .shopNotActive: "非合作商户：该商户已暂停或取消合作，不能离线核验"
             }
         }

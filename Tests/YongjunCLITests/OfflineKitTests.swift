@@ -82,6 +82,7 @@ struct OfflineKitTests {
         #expect(!FileManager.default.fileExists(atPath: snapshotPath))
         let after = try offlineVerify(cli, try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines), kit: kit)
         #expect(after.answer["reason"] as? String == "sync_required")
+        #expect((after.answer["message"] as? String)?.contains("yongjun shop sync") == true, "a device without a snapshot is told to sync")
     }
 
     @Test("offline, the shop's rules from the snapshot give the right benefit, and a once-a-day benefit once per device")

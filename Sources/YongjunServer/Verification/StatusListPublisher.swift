@@ -54,14 +54,21 @@ final class StatusListPublisher: Sendable {
     /// The current token, rebuilt first when it is older than the TTL.
     func current(now: Date) async throws -> Published {
         let nowSeconds = Int(now.timeIntervalSince1970)
-        let task = state.withLock { state -> Task<Published, any Error> in
-            if let building = state.building { return building }
-            if let published = state.published, nowSeconds - published.builtAt < settings.statusListTTL {
-                return Task { published }
-            }
+        enum Next {
+            case fresh(Published)
+            case wait(Task<Published, any Error>)
+        }
+        let next = state.withLock { state -> Next in
+            if let published = state.published, nowSeconds - published.builtAt < settings.statusListTTL { return .fresh(published) }
+            if let building = state.building { return .wait(building) }
             let building = Task { try await self.build(now: now) }
             state.building = building
-            return building
+            return .wait(building)
+        }
+        let task: Task<Published, any Error>
+        switch next {
+        case .fresh(let published): return published
+        case .wait(let building): task = building
         }
         do {
             let published = try await task.value

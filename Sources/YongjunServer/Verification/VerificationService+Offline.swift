@@ -186,6 +186,9 @@ extension VerificationService {
         }
         let deviceSaidValid = item.submission.result == "valid"
         let pseudonym = history.map { pseudonyms.pseudonym(cardID: $0.standing.cardID, merchantID: merchantID) }
+        // A record says what happened at the counter: a code the device refused gave no benefit, so it is not a
+        // valid use, whatever the register says now (the server's own view shows in the conflict, if any).
+        if reason == nil, !deviceSaidValid { reason = VerificationReason(rawValue: item.submission.result) ?? .malformed }
         var benefit: GrantedBenefit?
         if reason == nil, let history {
             benefit = try Self.benefit(for: history.standing, merchantID: merchantID, at: item.verifiedAt, in: transaction)
@@ -225,9 +228,6 @@ extension VerificationService {
             )
             return OfflineRecord(entry: entry, deviceResult: item.submission.result, conflict: conflict, receivedAt: receivedAt)
         }
-        // A record says what happened at the counter: a code the device refused gave no benefit, so it is not a
-        // valid use, whatever the register says now (the server's own view shows in the conflict, if any).
-        if reason == nil, !deviceSaidValid { reason = VerificationReason(rawValue: item.submission.result) ?? .malformed }
         var kept = record(reason, takesUse: reason == nil && deviceSaidValid)
         if try transaction.recordOffline(kept) {
             if reason == nil { try benefit?.record(for: kept.entry, in: transaction) }

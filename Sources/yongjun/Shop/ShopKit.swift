@@ -95,7 +95,7 @@ struct ShopKit {
 
     /// The stored snapshot, opened and checked (signature, key set, status list); a problem is the answer's reason.
     func verifier() -> Result<OfflineVerifier, ShopSnapshot.Problem> {
-        guard let data = read(snapshotFile) else { return .failure(.syncRequired) }
+        guard let data = read(snapshotFile) else { return .failure(.missing) }
         return ShopSnapshot.open(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
