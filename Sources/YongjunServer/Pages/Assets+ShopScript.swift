@@ -5,11 +5,11 @@ extension Assets {
         // The cashier page without a network: keeps the shop snapshot, answers offline, and uploads what it answered.
         "use strict";
         (function () {
-          const offline = self.YongjunOffline;
+          const offline = self.YongjunOffline, benefits = self.YongjunBenefit;
           const form = document.getElementById("verify-form");
           const answer = document.getElementById("answer");
           const status = document.getElementById("offline-status");
-          if (!offline || !form || !answer || !status || !window.indexedDB) return;
+          if (!offline || !benefits || !form || !answer || !status || !window.indexedDB) return;
           const input = form.elements.code, csrf = form.elements.csrf;
           const syncAge = document.getElementById("sync-age"), queueCount = document.getElementById("queue-count");
           // Longer input is no code (CodeVerifier.maximumLength) and not worth a record; uploads stay under nginx's 64k
@@ -170,11 +170,11 @@ extension Assets {
             if (verdict.reason === null) {
               // The shop's rules: which benefit this holder gets here today, once-a-day ones counted on this device.
               const used = new Set();
-              for (const key of offline.benefitKeys(verdict.claims, snapshot, now)) {
+              for (const key of benefits.benefitKeys(verdict.claims, snapshot, now)) {
                 const given = await request(transaction.objectStore("uses").get(key));
                 if (given && given.until * 1000 > now) used.add(key);
               }
-              verdict.benefit = offline.benefitOf(verdict.claims, snapshot, now, used);
+              verdict.benefit = benefits.benefitOf(verdict.claims, snapshot, now, used);
               if (verdict.benefit.grant) transaction.objectStore("uses").put(verdict.benefit.grant);
             }
             record.result = verdict.reason || "valid";

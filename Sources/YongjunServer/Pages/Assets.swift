@@ -45,7 +45,7 @@ enum Assets {
         // the copy kept at the last visit, so /shop opens without a network.
         "use strict";
         const shell = "yongjun-shop-v1";
-        const kept = ["/shop", "/assets/site.css", "/assets/offline-verify.js", "/assets/shop.js"];
+        const kept = ["/shop", "/assets/site.css", "/assets/offline-verify.js", "/assets/offline-benefit.js", "/assets/shop.js"];
 
         self.addEventListener("install", (event) => {
           event.waitUntil(caches.open(shell).then((cache) => cache.addAll(kept)).then(() => self.skipWaiting()));

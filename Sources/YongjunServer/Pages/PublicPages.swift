@@ -19,6 +19,7 @@ struct PublicPages {
         router.get("/assets/site.css") { _, _ in Self.asset(Assets.css, type: "text/css; charset=utf-8") }
         router.get("/assets/card.js") { _, _ in Self.asset(Assets.cardScript, type: "text/javascript; charset=utf-8") }
         router.get("/assets/offline-verify.js") { _, _ in Self.asset(Assets.offlineVerifyScript, type: "text/javascript; charset=utf-8") }
+        router.get("/assets/offline-benefit.js") { _, _ in Self.asset(Assets.offlineBenefitScript, type: "text/javascript; charset=utf-8") }
         router.get("/assets/shop.js") { _, _ in Self.asset(Assets.shopScript, type: "text/javascript; charset=utf-8") }
         router.get("/") { _, _ in PageRenderer.redirect("/shops") }
     }

@@ -79,7 +79,7 @@ enum Templates {
         <button type="submit">核验</button></form>
         <p class="note">{{shopName}}</p>
         <p class="note" id="offline-status" hidden><span id="sync-age">离线数据未同步</span> · <span id="queue-count" data-count="0">待上传 0 条</span></p>
-        <script src="/assets/offline-verify.js" defer></script><script src="/assets/shop.js" defer></script>
+        <script src="/assets/offline-verify.js" defer></script><script src="/assets/offline-benefit.js" defer></script><script src="/assets/shop.js" defer></script>
         """
 
     static let shops = """
