@@ -6,7 +6,7 @@ import NIOCore
 struct OpenAPIController {
     typealias Context = AppRequestContext
     /// Encoded once: the document is a few dozen kilobytes and never changes while the process runs.
-    static let body = ByteBuffer(string: OpenAPIDocument.yaml)
+    static let body = ByteBuffer(bytes: PackageResources.openapi_yaml)
 
     func add(to router: Router<Context>) {
         router.get("/openapi.yaml") { _, _ in
