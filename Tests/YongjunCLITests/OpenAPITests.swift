@@ -25,7 +25,10 @@ struct OpenAPITests {
         let served = Data(reply.body.utf8)
         // A Bool, not the bytes: a failure should say what to do, not print 40 kB of numbers.
         let identical = served == file
-        #expect(identical, "served \(served.count) bytes differ from openapi.yaml's \(file.count): is Sources/YongjunServer/OpenAPI/openapi.yaml still a link to it?")
+        #expect(
+            identical,
+            "served \(served.count) bytes differ from openapi.yaml's \(file.count): is Sources/YongjunServer/OpenAPI/openapi.yaml still a link to it?"
+        )
     }
 
     @Test("real answers schemathesis cannot reach (a valid code, a 9-digit number, a revoked card, a suspended shop) match openapi.yaml")
