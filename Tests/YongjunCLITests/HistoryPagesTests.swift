@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YongjunCore
 
 /// The cashier's and the holder's own records as pages, in Chromium, and the directory's rules.
 @Suite("History pages and the directory's rules in a real browser", .timeLimit(.minutes(4)))
@@ -80,6 +81,18 @@ struct HistoryPagesTests {
         let notice = try curl("/shop/verify", form: ["csrf": try csrf(), "code": familyCode])
         #expect(notice.contains(#"<div class="result notice" role="status"><div>证件有效 · 本店优惠不适用</div>"#))
         #expect(!notice.contains("class=\"benefit\""))
+
+        // A busy month: the page lists the latest 2000 and says so; the CSV keeps every record.
+        let stamp = Timestamp.iso(Date())
+        _ = try cli.sqlite(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2001) "
+                + "INSERT INTO verifications (id, merchant_id, valid, reason, created_at, response) "
+                + "SELECT printf('00000000000000000000%06d', i), 1, 0, 'malformed', '\(stamp)', '{}' FROM n"
+        )
+        let busy = try curl("/shop/history")
+        #expect(busy.contains("本页只列出最近 2000 次"), "a truncated month must say so")
+        let busyCSV = try curl("/shop/history.csv?month=\(month)")
+        #expect(busyCSV.split(separator: "\r\n").count == 1 + 2001 + 5, "the CSV holds the whole month")
         _ = server.stop()
     }
 }

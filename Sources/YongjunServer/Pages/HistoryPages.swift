@@ -11,6 +11,8 @@ struct HistoryPages {
     let history: HistoryController
     let renderer: PageRenderer
 
+    static let shownPerMonth = 2000
+
     func add(to router: Router<Context>) {
         router.get("/shop/history", use: shopHistory)
         router.get("/shop/history.csv", use: shopHistoryCSV)
@@ -43,9 +45,11 @@ struct HistoryPages {
     @Sendable func shopHistory(request: Request, context: Context) async throws -> Response {
         guard let merchant = try await shop(request), let merchantID = merchant.id else { return PageRenderer.redirect("/shop") }
         let month = try month(request)
-        let items = try await history.shopItems(merchantID: merchantID, before: nil, month: month, limit: 5000)
+        // A page lists at most `shownPerMonth`; the CSV holds the whole month.
+        let items = try await history.shopItems(merchantID: merchantID, before: nil, month: month, limit: Self.shownPerMonth + 1)
+        let truncated = items.count > Self.shownPerMonth
         var days: [(String, [[String: Any]])] = []
-        for item in items {
+        for item in items.prefix(Self.shownPerMonth) {
             let (day, time) = Self.local(item.time)
             // Mustache shows a section for an empty string too: absent values stay out of the dictionary.
             var row: [String: Any] = [
@@ -57,10 +61,11 @@ struct HistoryPages {
             if let benefit = item.benefit, !benefit.isEmpty { row["benefit"] = benefit }
             if days.last?.0 == day { days[days.count - 1].1.append(row) } else { days.append((day, [row])) }
         }
-        let valid = items.filter { $0.valid && $0.eligible != false }.count
+        let valid = items.prefix(Self.shownPerMonth).filter { $0.valid && $0.eligible != false }.count
         let previous = CalendarDate(iso: month + "-01").map { CalendarDate(daysSinceEpoch: $0.daysSinceEpoch - 1).description.prefix(7) }
         let data: [String: Any] = [
-            "shopName": merchant.name, "month": month, "total": items.count, "valid": valid,
+            "shopName": merchant.name, "month": month, "total": truncated ? "\(Self.shownPerMonth) 多" : "\(items.count)", "valid": valid,
+            "truncated": truncated,
             "days": days.map { ["day": $0.0, "count": $0.1.count, "rows": $0.1] }, "previous": previous.map(String.init) ?? "",
         ]
         return renderer.page(title: "本店核验记录", template: "shop-history", data: data)
@@ -112,7 +117,7 @@ extension Templates {
 
     static let shopHistory = """
         <h1>{{shopName}} · 核验记录</h1>
-        <p>{{month}}：共 {{total}} 次核验，其中享受优惠 {{valid}} 次。</p>
+        <p>{{month}}：共 {{total}} 次核验，其中享受优惠 {{valid}} 次{{#truncated}}（本页只列出最近 2000 次，全月记录请下载表格）{{/truncated}}。</p>
         <nav><a href="/shop">返回核验</a>{{#previous}}<a href="/shop/history?month={{previous}}">上个月</a>{{/previous}}<a href="/shop/history.csv?month={{month}}">下载本月表格（CSV）</a></nav>
         {{#days}}<h2>{{day}}（{{count}} 次）</h2>
         <ul class="shops">{{#rows}}<li><strong>{{time}}</strong> · {{category}}{{#holder}} · {{holder}}{{/holder}}{{#pseudonym}} <span class="note">{{pseudonym}}</span>{{/pseudonym}}{{#offline}} <span class="note">离线核验</span>{{/offline}}
