@@ -33,6 +33,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // zlib for the status list (draft-ietf-oauth-status-list compresses with zlib); wraps the system libz.
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        // The shared store for several instances (issue 12): PostgreSQL through its NIO client and connection pool.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Settings from flags, YONGJUN_* variables and the config file, with their sources (issue 12).
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         // One verification rule for the server and for shop devices offline: signature and `kid`, claims bounds and
@@ -68,6 +72,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The same store on PostgreSQL, for several instances sharing one database.
+        .target(
+            name: "YongjunPostgres",
+            dependencies: [
+                "YongjunCore",
+                "YongjunStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP: routes, controllers, the verification hot path.
         .target(
             name: "YongjunServer",
@@ -85,6 +101,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             // openapi.yaml (a link to the repository's file) compiled in as bytes: served at /openapi.yaml, no resource folder.
             resources: [.embedInCode("OpenAPI/openapi.yaml")],
@@ -96,6 +113,7 @@ let package = Package(
                 "YongjunCore",
                 "YongjunStorage",
                 "YongjunServer",
+                "YongjunPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -139,7 +157,7 @@ let package = Package(
         // Runs the built `yongjun` binary as a process, the way the bureau does.
         .testTarget(
             name: "YongjunCLITests",
-            dependencies: ["yongjun", "YongjunCore", "YongjunStorage"],
+            dependencies: ["yongjun", "YongjunCore", "YongjunStorage", "YongjunPostgres"],
             swiftSettings: testSwiftSettings
         ),
     ]
