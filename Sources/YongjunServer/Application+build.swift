@@ -10,7 +10,7 @@ import YongjunStorage
 
 /// Everything the server needs, opened by the caller (the `serve` command or a test).
 public struct ServerDependencies: Sendable {
-    public var database: AppDatabase
+    public var database: any Store
     public var keys: KeyRingProvider
     public var metrics: ServerMetrics
     public var now: @Sendable () -> Date
@@ -18,7 +18,7 @@ public struct ServerDependencies: Sendable {
     public var readiness: ServerReadiness
 
     public init(
-        database: AppDatabase,
+        database: any Store,
         keys: KeyRingProvider,
         metrics: ServerMetrics = ServerMetrics(),
         readiness: ServerReadiness = ServerReadiness(),

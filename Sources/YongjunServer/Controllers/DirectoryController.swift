@@ -6,7 +6,7 @@ import YongjunStorage
 /// `GET /api/v1/merchants`: the public directory of active partner shops, for other apps (`?industry=catering`).
 struct DirectoryController {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
 
     struct Shop: Encodable {
         let id: Int64

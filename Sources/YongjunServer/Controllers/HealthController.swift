@@ -7,7 +7,7 @@ import YongjunStorage
 /// `/healthz` (the process answers) and `/readyz` (the main listener is serving, the database answers and signing
 /// keys are loaded).
 struct HealthController<Context: RequestContext> {
-    let database: AppDatabase
+    let database: any Store
     let keys: KeyRingProvider
     let readiness: ServerReadiness
 

@@ -9,7 +9,7 @@ import YongjunStorage
 /// each verification that gave a benefit).
 struct HistoryController {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
     let keys: KeyRingProvider
     let issuer: String
 
@@ -150,7 +150,7 @@ struct HistoryController {
 /// The shop behind a request: the key in `Authorization: Bearer`, or a signed-in cashier device's cookie. Any
 /// status: a suspended shop may still read its own records; what it may do is decided by the caller.
 struct ShopAuthentication {
-    let database: AppDatabase
+    let database: any Store
 
     func merchant(_ request: Request, _ context: AppRequestContext) async throws -> Merchant {
         let merchant: Merchant?

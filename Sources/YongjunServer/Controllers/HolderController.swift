@@ -6,7 +6,7 @@ import YongjunStorage
 /// The holder's JSON API: activate with the printed code and choose a PIN, sign in, and fetch the current code.
 struct HolderController {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
     let codes: CodeIssuing
     let signIn: HolderSignIn
     let cookies: CookiePolicy
@@ -77,7 +77,7 @@ struct HolderController {
         guard let token = request.cookies[Self.cookieName]?.value, let card = try await database.holderSessionCard(token: token, now: Date()) else {
             throw APIError(status: .unauthorized, code: "not_signed_in", message: "请先登录")
         }
-        let issued = try codes.issue(for: card, now: Date())
+        let issued = try await codes.issue(for: card, now: Date())
         var json = JSONText()
         json.add("code", issued.code.token)
         json.add("shortCode", issued.shortCode)

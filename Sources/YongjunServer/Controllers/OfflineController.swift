@@ -8,7 +8,7 @@ import YongjunStorage
 /// snapshot, and the way back for the records it made offline.
 struct OfflineController {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
     let keys: KeyRingProvider
     let statusList: StatusListPublisher
     let service: VerificationService

@@ -8,7 +8,7 @@ import YongjunStorage
 /// devices are signed in and signs one out (a lost tablet, a cashier who left).
 struct ShopDevicesController {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
 
     func add(to router: Router<Context>) {
         let group = router.group("/api/v1/shop/devices")

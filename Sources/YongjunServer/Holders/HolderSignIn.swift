@@ -9,7 +9,7 @@ import YongjunStorage
 /// The lock is checked before any hash; every attempt costs one PIN hash on `PINHashPool`, whether or not the card
 /// exists or is activated, and all of those fail alike: neither the answer nor its timing tells card numbers apart.
 struct HolderSignIn: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let pool: PINHashPool
     let hasher: PINHasher
     let sessionLifetime: Int
@@ -18,7 +18,7 @@ struct HolderSignIn: Sendable {
     /// Card numbers longer than this are not looked up (every real one is far shorter).
     static let maximumCardNumberLength = 64
 
-    init(database: AppDatabase, pool: PINHashPool, rounds: Int, sessionLifetime: Int) {
+    init(database: any Store, pool: PINHashPool, rounds: Int, sessionLifetime: Int) {
         self.database = database
         self.pool = pool
         self.hasher = PINHasher(rounds: rounds)

@@ -6,7 +6,7 @@ import YongjunStorage
 /// `/card`: holders activate, sign in with their PIN, and show their code (QR + 9-digit code) on a phone.
 struct CardPages {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
     let codes: CodeIssuing
     let signIn: HolderSignIn
     let renderer: PageRenderer
@@ -30,7 +30,7 @@ struct CardPages {
         }
         let issued: CodeIssuing.Issued
         do {
-            issued = try codes.issue(for: card, now: Date())
+            issued = try await codes.issue(for: card, now: Date())
         } catch let error as APIError {
             return renderer.withCSRF(renderer.page(title: "我的优待码", template: "card-login", data: ["csrf": csrf.token, "error": error.message]), csrf)
         }

@@ -7,7 +7,7 @@ import YongjunStorage
 /// and `/card/history` (the holder: where the card was used, with a receipt for each benefit).
 struct HistoryPages {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
     let history: HistoryController
     let renderer: PageRenderer
 

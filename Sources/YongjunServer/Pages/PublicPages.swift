@@ -7,7 +7,7 @@ import YongjunStorage
 /// `/shops` (the partner-shop directory) and `/apply` (a shop's application, into the open batch).
 struct PublicPages {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
     let renderer: PageRenderer
     let applyLimiter = RateLimiter(perMinute: 5)
     let trustedProxies: Set<String>
@@ -91,23 +91,18 @@ struct PublicPages {
         case .success(let valid): application = valid
         case .failure(let problem): return again("请检查：" + problem.reason, .badRequest)
         }
-        let database = database
-        // The applications workflow is the admin CLI's synchronous code; run it off the request executor.
-        let openBatch = try await NIOThreadPool.singleton.runIfActive { try database.openBatch()?.number }
-        guard let number = openBatch else {
+        guard let number = try await database.openBatchNumber() else {
             return again("目前没有正在受理的申请批次，请关注事务局通知", .conflict)
         }
         do {
             // A credit code already in this batch is taken and flagged for the bureau, not refused: a stranger may have
             // used a real shop's code first, and the real shop must still be able to apply.
-            let saved = try await NIOThreadPool.singleton.runIfActive {
-                try database.importApplications([application], batch: number, now: Date(), source: "网上申请")
-            }
+            let reference = try await database.submitApplication(application, batch: number, now: Date())
             return renderer.page(
                 title: "申请已提交",
                 template: "apply-done",
                 data: [
-                    "reference": saved.first?.reference ?? "", "batch": number, "contact": application.contact, "phone": application.phone,
+                    "reference": reference, "batch": number, "contact": application.contact, "phone": application.phone,
                 ]
             )
         } catch is ImportConflicts {

@@ -10,7 +10,7 @@ import YongjunStorage
 /// scanner's keystrokes or typed digits, and the answer fills the screen green or red.
 struct ShopPages {
     typealias Context = AppRequestContext
-    let database: AppDatabase
+    let database: any Store
     let service: VerificationService
     let renderer: PageRenderer
     let limiter: FormRateLimit

@@ -16,7 +16,7 @@ struct CodeIssuing: Sendable {
         let shortCode: String
     }
 
-    func issue(for card: Card, now: Date) throws -> Issued {
+    func issue(for card: Card, now: Date) async throws -> Issued {
         // The verification path's own rule (CardStanding), so no code is issued that would be refused.
         switch card.standing?.rejection(today: CalendarDate(chinaDayOf: now)) {
         case .cardRevoked: throw APIError(status: .forbidden, code: "card_revoked", message: "证件已注销，不能生成优待码")
@@ -36,7 +36,7 @@ struct CodeIssuing: Sendable {
         )
         let nowSeconds = Int(now.timeIntervalSince1970)
         verification.cache.insert(code.token, CodeVerifier.Authenticated(kid: key.kid, claims: code.claims), nowSeconds: nowSeconds)
-        let shortCode = verification.shortCodes.register(token: code.token, expires: code.claims.exp, now: nowSeconds, using: &generator)
+        let shortCode = try await verification.database.registerShortCode(token: code.token, expires: code.claims.exp, now: nowSeconds)
         return Issued(code: code, shortCode: shortCode)
     }
 }

@@ -8,7 +8,7 @@ import YongjunStorage
 /// index written by every verification cost the verification path a random B-tree insert each (bench/verify fell
 /// from ~19k to ~12k req/s). Records younger than `settle` are read by `holderHistory` straight from the table.
 struct HistoryIndexer: Service {
-    let database: AppDatabase
+    let database: any Store
     let logger: Logger
     var interval: Duration = .seconds(2)
     /// Older than any group still open: a request gets its id before it joins a group.
@@ -22,7 +22,7 @@ struct HistoryIndexer: Service {
                     let settled = Date().addingTimeInterval(-settle)
                     let bound = RandomText.timeOrderedIDLowerBound(millis: UInt64(max(0, settled.timeIntervalSince1970 * 1000)))
                     // A full batch means more is waiting: go on at once.
-                    while try await database.indexCardHistory(settled: bound) == 20_000, !Task.isCancelled {}
+                    while try await database.indexCardHistory(settled: bound, batch: 20_000) == 20_000, !Task.isCancelled {}
                 } catch is CancellationError {
                     return
                 } catch {

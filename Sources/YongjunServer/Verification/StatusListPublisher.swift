@@ -21,13 +21,13 @@ final class StatusListPublisher: Sendable {
         let count: Int
     }
 
-    private let database: AppDatabase
+    private let database: any Store
     private let keys: KeyRingProvider
     private let settings: ServerSettings
     private let uri: Mutex<String>
     private let state = Mutex<(published: Published?, building: Task<Published, any Error>?)>((nil, nil))
 
-    init(database: AppDatabase, keys: KeyRingProvider, settings: ServerSettings) {
+    init(database: any Store, keys: KeyRingProvider, settings: ServerSettings) {
         self.database = database
         self.keys = keys
         self.settings = settings

@@ -6,7 +6,7 @@ import YongjunStorage
 extension VerificationService {
     /// Runs inside the verification log's transaction, one request at a time, so the shop and card are read as they
     /// stand right now and a guess budget or a 9-digit number cannot be raced.
-    func decide(_ request: Request, in transaction: VerificationTransaction) throws -> Decision {
+    func decide(_ request: Request, in transaction: any VerificationTransaction) throws -> Decision {
         let credential: MerchantCredential?
         switch request.shop {
         case .apiKey(let id, let secretHash):
@@ -25,19 +25,19 @@ extension VerificationService {
         if let nonce = request.nonce,
             case .replay(let body) = ledger.lookUp(merchantID: merchantID, nonce: nonce, useKey: nil, nowSeconds: nowSeconds)
         {
-            return .answered(Answer(body: body, merchantID: merchantID, reason: nil, replayed: true), nil, nil)
+            return .answered(Answer(body: body, merchantID: merchantID, reason: nil, replayed: true), nil)
         }
-        var taken: TakenShortCode?
         let checked: Result<CodeVerifier.Authenticated, CodeRejection>
+        var redeemed: String?
         switch request.code {
         case .signed(let result): checked = result
         case .shortCode(let number):
-            switch shortCodes.redeem(number, merchantID: merchantID, now: nowSeconds) {
+            switch try transaction.redeemShortCode(number, merchantID: merchantID, now: nowSeconds, budget: guessBudget) {
             case .blocked(let seconds): return .throttled(seconds)
             case .miss: checked = .failure(.unknownShortCode)
             case .token(let token):
+                redeemed = token
                 checked = authenticate(token, now: request.now)
-                taken = TakenShortCode(token: token, expires: (try? checked.get().claims.exp) ?? nowSeconds)
             }
         }
         if let nonce = request.nonce,
@@ -49,12 +49,15 @@ extension VerificationService {
                 now: nowSeconds
             )
         {
-            if case .shortCode(let number) = request.code, let taken { shortCodes.restore(number, token: taken.token, expires: taken.expires) }
-            return .answered(Answer(body: body, merchantID: merchantID, reason: nil, replayed: true), nil, nil)
+            // A replay: the group still commits, so put back a 9-digit number this request took.
+            if case .shortCode(let number) = request.code, let redeemed {
+                try transaction.restoreShortCode(number, token: redeemed, expires: (try? checked.get().claims.exp) ?? nowSeconds)
+            }
+            return .answered(Answer(body: body, merchantID: merchantID, reason: nil, replayed: true), nil)
         }
         pruneNoncesIfDue(transaction, nowSeconds: nowSeconds)
         let entry = try record(request, merchantID: merchantID, checked: checked, in: transaction)
-        return .answered(Answer(body: entry.response, merchantID: merchantID, reason: entry.reason.flatMap(VerificationReason.init)), entry, taken)
+        return .answered(Answer(body: entry.response, merchantID: merchantID, reason: entry.reason.flatMap(VerificationReason.init)), entry)
     }
 
     /// Judges the code and the card, and records the verification; the unique index on what a valid verification
@@ -63,7 +66,7 @@ extension VerificationService {
         _ request: Request,
         merchantID: Int64,
         checked: Result<CodeVerifier.Authenticated, CodeRejection>,
-        in transaction: VerificationTransaction
+        in transaction: any VerificationTransaction
     ) throws -> VerificationEntry {
         let authenticated = try? checked.get()
         let claims = authenticated?.claims
@@ -128,7 +131,7 @@ extension VerificationService {
     }
 
     /// Verification nonces past their retention are dropped at most once an hour, inside a group.
-    private func pruneNoncesIfDue(_ transaction: VerificationTransaction, nowSeconds: Int) {
+    private func pruneNoncesIfDue(_ transaction: any VerificationTransaction, nowSeconds: Int) {
         guard nowSeconds >= nextNoncePrune.load(ordering: .relaxed) else { return }
         nextNoncePrune.store(nowSeconds + 3600, ordering: .relaxed)
         try? transaction.pruneNonces(now: nowSeconds)
@@ -153,7 +156,7 @@ extension VerificationService {
         for card: CardStanding,
         merchantID: Int64,
         at now: Date,
-        in transaction: VerificationTransaction
+        in transaction: any VerificationTransaction
     ) throws -> GrantedBenefit {
         let shop = try transaction.benefits(merchantID: merchantID)
         let day = CalendarDate(chinaDayOf: now)
@@ -177,7 +180,7 @@ extension VerificationService {
         let day: String
 
         /// Records the grant of a once-a-day rule, in the transaction that recorded `entry` as a valid use.
-        func record(for entry: VerificationEntry, in transaction: VerificationTransaction) throws {
+        func record(for entry: VerificationEntry, in transaction: any VerificationTransaction) throws {
             guard eligible, oncePerDay, let rule, let cardID = entry.cardID, entry.useKey != nil else { return }
             _ = try transaction.grantBenefit(merchantID: entry.merchantID, cardID: cardID, rule: rule, day: day, verificationID: entry.id)
         }

@@ -77,7 +77,7 @@ extension VerificationService {
                 continue
             }
             let checked: Result<CodeVerifier.Authenticated, CodeRejection> =
-                ShortCodeTable.looksLikeShortCode(submission.code) ? .failure(.unknownShortCode) : authenticate(submission.code, now: now)
+                ShortCode.looksLikeShortCode(submission.code) ? .failure(.unknownShortCode) : authenticate(submission.code, now: now)
             prepared.append(
                 PreparedOffline(
                     position: position,
@@ -151,7 +151,7 @@ extension VerificationService {
         inactiveSince: String?,
         leeway: Int,
         receivedAt: String,
-        in transaction: VerificationTransaction
+        in transaction: any VerificationTransaction
     ) throws -> OfflineOutcome {
         let nonce = item.submission.nonce
         if let stored = try transaction.storedOfflineRecord(merchantID: merchantID, nonce: nonce) {

@@ -11,12 +11,12 @@ import YongjunStorage
 /// decision runs inside the group's transaction, after the shop is known to be active, so nothing a shop is not
 /// entitled to (a 9-digit number, a guess) is touched for a stranger.
 public final class VerificationService: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let log: VerificationLog
     let keys: KeyRingProvider
     let cache = AuthenticatedCodeCache()
     let ledger = VerificationLedger()
-    let shortCodes: ShortCodeTable
+    let guessBudget: GuessBudget
     let clockText = TimestampCache()
     let settings: ServerSettings
     let metrics: ServerMetrics
@@ -25,7 +25,7 @@ public final class VerificationService: Sendable {
     let nextNoncePrune = Atomic<Int>(0)
 
     public init(
-        database: AppDatabase,
+        database: any Store,
         log: VerificationLog,
         keys: KeyRingProvider,
         settings: ServerSettings,
@@ -38,7 +38,7 @@ public final class VerificationService: Sendable {
         self.settings = settings
         self.metrics = metrics
         self.now = now
-        self.shortCodes = ShortCodeTable(perShopLimit: settings.shortCodeGuessLimit, globalLimit: settings.shortCodeGlobalGuessLimit)
+        self.guessBudget = GuessBudget(perShop: settings.shortCodeGuessLimit, global: settings.shortCodeGlobalGuessLimit)
     }
 
     /// Why a shop may not verify at all; these are HTTP 401/403/429, not verification results.
@@ -57,7 +57,8 @@ public final class VerificationService: Sendable {
         case device(token: String)
     }
 
-    /// Rebuilds the used-code, nonce and guess memory from the database; call before serving.
+    /// Rebuilds the used-code and nonce memory from the store; call before serving. (Guess budgets and 9-digit numbers
+    /// live in the store itself, shared by every instance.)
     public func restoreMemory() async throws {
         let now = now()
         let nowSeconds = Int(now.timeIntervalSince1970)
@@ -66,7 +67,6 @@ public final class VerificationService: Sendable {
         ledger.restore(entries, nowSeconds: nowSeconds) { entry in
             Int(Timestamp.parse(entry.createdAt)?.timeIntervalSince1970 ?? 0) + retention
         }
-        shortCodes.restoreMisses(try await database.shortCodeMisses(since: now.addingTimeInterval(-TimeInterval(shortCodes.window))))
     }
 
     /// Verifies `code` for the shop presenting `credential`; returns the JSON body to send with 200.
@@ -75,7 +75,7 @@ public final class VerificationService: Sendable {
         let now = now()
         // The signature check is the only costly step; it runs here, in parallel, outside the shared transaction.
         let presented: PresentedCode =
-            ShortCodeTable.looksLikeShortCode(code) ? .shortCode(code) : .signed(authenticate(code, now: now))
+            ShortCode.looksLikeShortCode(code) ? .shortCode(code) : .signed(authenticate(code, now: now))
         var generator = SystemRandomNumberGenerator()
         let request = Request(
             shop: shop,
@@ -90,20 +90,15 @@ public final class VerificationService: Sendable {
             decision = try await log.submit(
                 { transaction in try self.decide(request, in: transaction) },
                 committed: { decision in
-                    guard case .answered(_, let entry?, _) = decision else { return }
+                    guard case .answered(_, let entry?) = decision else { return }
                     self.ledger.remember(entry, keepNonceUntil: request.keepNonceUntil(self.settings), nowSeconds: request.nowSeconds)
-                },
-                rolledBack: { decision in
-                    if case .shortCode(let number) = request.code, case .answered(_, _, let taken?)? = decision {
-                        self.shortCodes.restore(number, token: taken.token, expires: taken.expires)
-                    }
                 }
             )
         } catch {
             throw .unavailable
         }
         switch decision {
-        case .answered(let answer, _, _):
+        case .answered(let answer, _):
             if !answer.replayed { metrics.recordVerification(answer.reason) }
             return answer
         case .refused(let refusal): throw .refused(refusal)
@@ -143,14 +138,8 @@ public final class VerificationService: Sendable {
         func keepNonceUntil(_ settings: ServerSettings) -> Int { nowSeconds + Int(settings.nonceRetention) }
     }
 
-    /// A 9-digit number's signed code, kept so a rolled-back group can put the number back.
-    struct TakenShortCode: Sendable {
-        let token: String
-        let expires: Int
-    }
-
     enum Decision: Sendable {
-        case answered(Answer, VerificationEntry?, TakenShortCode?)
+        case answered(Answer, VerificationEntry?)
         case refused(Refusal)
         case throttled(Int)
     }

@@ -6,6 +6,11 @@ import YongjunCore
 public struct ShopBenefits: Sendable, Equatable {
     public var rules: [BenefitRule]
     public var fallback: String?
+
+    package init(rules: [BenefitRule], fallback: String?) {
+        self.rules = rules
+        self.fallback = fallback
+    }
 }
 
 extension BenefitRule {
@@ -99,7 +104,7 @@ extension AppDatabase {
     }
 }
 
-extension VerificationTransaction {
+extension SQLiteVerificationTransaction {
     /// The shop's rules, cached until the register changes.
     public func benefits(merchantID: Int64) throws -> ShopBenefits {
         if let cached = cache.benefits(merchantID) { return cached }

@@ -15,11 +15,14 @@ public enum HolderAccessError: Error, Sendable, Equatable {
 public struct StoredHolderSecrets: Sendable, Equatable {
     public let activationHash: String?
     public let pinHash: String?
+
+    package init(activationHash: String?, pinHash: String?) {
+        self.activationHash = activationHash
+        self.pinHash = pinHash
+    }
 }
 
 extension AppDatabase {
-    /// Written into `locked_until` for a lock only the bureau lifts.
-    static let lockedUntilUnlocked = "9999-12-31T00:00:00.000Z"
 
     /// Gives a card a new one-time activation code (stored hashed); any PIN, sessions and lock are cleared.
     public func issueActivation(cardNo: String, code: String, now: Date, audit: AuditContext? = nil) throws {
@@ -88,34 +91,23 @@ extension AppDatabase {
     }
 
     private static func activeLock(_ db: Database, cardNo: String, now: Date) throws -> HolderAccessError? {
-        guard let text = try String.fetchOne(db, sql: "SELECT locked_until FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo]) else {
-            return nil
-        }
-        if text == lockedUntilUnlocked { return .locked(retryAfter: nil) }
-        guard let until = Timestamp.parse(text), until > now else { return nil }
-        return .locked(retryAfter: Int(until.timeIntervalSince(now).rounded(.up)))
+        SignInGuard.lock(
+            lockedUntil: try String.fetchOne(db, sql: "SELECT locked_until FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo]),
+            now: now
+        )
     }
 
     /// One more failure for `cardNo`, known or not; the fifth locks it for the next, longer period.
     private static func countFailure(_ db: Database, cardNo: String, now: Date) throws -> HolderAccessError {
         let row = try Row.fetchOne(db, sql: "SELECT failures, lock_level FROM sign_in_guards WHERE card_no = ?", arguments: [cardNo])
-        let failures = (row?[0] as Int? ?? 0) + 1
-        var level: Int = row?[1] ?? 0
-        var lockedUntil: String?
-        var outcome = HolderAccessError.wrongCredentials(attemptsLeft: SignInLock.maximumFailures - failures)
-        if failures >= SignInLock.maximumFailures {
-            level += 1
-            let seconds = SignInLock.duration(level: level)
-            lockedUntil = seconds.map { Timestamp.iso(now.addingTimeInterval(TimeInterval($0))) } ?? lockedUntilUnlocked
-            outcome = .locked(retryAfter: seconds)
-        }
+        let (failures, level, lockedUntil, outcome) = SignInGuard.failure(failures: row?[0] ?? 0, level: row?[1] ?? 0, now: now)
         try db.execute(
             sql: """
                 INSERT INTO sign_in_guards (card_no, failures, lock_level, locked_until) VALUES (?, ?, ?, ?)
                 ON CONFLICT (card_no) DO UPDATE SET failures = excluded.failures, lock_level = excluded.lock_level,
                     locked_until = excluded.locked_until
                 """,
-            arguments: [cardNo, lockedUntil == nil ? failures : 0, level, lockedUntil]
+            arguments: [cardNo, failures, level, lockedUntil]
         )
         return outcome
     }

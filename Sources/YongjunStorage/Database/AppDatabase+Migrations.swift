@@ -235,6 +235,7 @@ extension AppDatabase {
             )
         }
         registerOfflineAndBenefitMigrations(&migrator)
+        registerSharedStateMigrations(&migrator)
         return migrator
     }
 }

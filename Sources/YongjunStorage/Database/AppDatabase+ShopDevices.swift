@@ -10,6 +10,14 @@ public struct ShopDevice: Sendable, Codable, Equatable {
     public var createdAt: String
     public var lastSeenAt: String?
     public var revokedAt: String?
+
+    package init(id: Int64, label: String, createdAt: String, lastSeenAt: String?, revokedAt: String?) {
+        self.id = id
+        self.label = label
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.revokedAt = revokedAt
+    }
 }
 
 extension AppDatabase {

@@ -8,6 +8,11 @@ public struct StatusListSource: Sendable {
     public var entries: [(index: Int, value: StatusList.Value)]
     /// Entries in the list: enough for every card's index, never fewer than the herd-privacy minimum.
     public var count: Int
+
+    package init(entries: [(index: Int, value: StatusList.Value)], count: Int) {
+        self.entries = entries
+        self.count = count
+    }
 }
 
 extension AppDatabase {

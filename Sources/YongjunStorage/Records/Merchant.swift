@@ -48,4 +48,10 @@ public struct MerchantCredential: Sendable {
     public let merchantID: Int64
     public let status: Merchant.Status
     public let keyHash: String
+
+    package init(merchantID: Int64, status: Merchant.Status, keyHash: String) {
+        self.merchantID = merchantID
+        self.status = status
+        self.keyHash = keyHash
+    }
 }

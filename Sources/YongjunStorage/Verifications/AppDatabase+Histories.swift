@@ -15,6 +15,30 @@ public struct ShopHistoryEntry: Sendable {
     public let eligible: Bool?
     public let benefit: String?
     public let offline: Bool
+
+    package init(
+        id: String,
+        createdAt: String,
+        cardID: String?,
+        category: CardCategory?,
+        maskedName: String?,
+        valid: Bool,
+        reason: String?,
+        eligible: Bool?,
+        benefit: String?,
+        offline: Bool
+    ) {
+        self.id = id
+        self.createdAt = createdAt
+        self.cardID = cardID
+        self.category = category
+        self.maskedName = maskedName
+        self.valid = valid
+        self.reason = reason
+        self.eligible = eligible
+        self.benefit = benefit
+        self.offline = offline
+    }
 }
 
 /// One verification as the holder's own history shows it: where, when, what came of it.
@@ -27,6 +51,18 @@ public struct HolderHistoryEntry: Sendable {
     public let reason: String?
     public let eligible: Bool?
     public let benefit: String?
+
+    package init(id: String, createdAt: String, merchantID: Int64, shopName: String, valid: Bool, reason: String?, eligible: Bool?, benefit: String?)
+    {
+        self.id = id
+        self.createdAt = createdAt
+        self.merchantID = merchantID
+        self.shopName = shopName
+        self.valid = valid
+        self.reason = reason
+        self.eligible = eligible
+        self.benefit = benefit
+    }
 }
 
 /// A recorded verification, as `receipts verify` compares a receipt with it.

@@ -4,10 +4,10 @@ import YongjunCore
 
 extension AppDatabase {
     /// Runs `decide` in one IMMEDIATE write transaction and commits (fsynced) before returning; a throw rolls the whole group back.
-    func inVerificationTransaction(_ decide: @escaping @Sendable (VerificationTransaction) throws -> Void) async throws {
+    public func inVerificationTransaction(_ decide: @escaping @Sendable (any VerificationTransaction) throws -> Void) async throws {
         try await dbWriter.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                try decide(try VerificationTransaction(db: db, cache: self.registerCache))
+                try decide(try SQLiteVerificationTransaction(db: db, cache: self.registerCache))
                 return .commit
             }
         }
@@ -32,16 +32,17 @@ extension AppDatabase {
         }
     }
 
-    /// When each shop's unknown 9-digit codes since `earliest` were answered (Unix seconds, oldest first): the guess
-    /// budget is rebuilt from these records at start, so a restart does not hand out a fresh one.
-    public func shortCodeMisses(since earliest: Date) async throws -> [(merchantID: Int64, at: Int)] {
-        try await dbWriter.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT merchant_id, created_at FROM verifications WHERE id >= ? AND reason = 'unknown_short_code' ORDER BY id",
-                arguments: [RandomText.timeOrderedIDLowerBound(millis: UInt64(max(0, earliest.timeIntervalSince1970 * 1000)))]
-            ).compactMap { row in
-                Timestamp.parse(row[1]).map { (row[0], Int($0.timeIntervalSince1970)) }
+    /// Keeps a fresh 9-digit number for `token` until `expires`.
+    public func registerShortCode(token: String, expires: Int, now: Int) async throws -> String {
+        try await dbWriter.write { db in
+            var generator = SystemRandomNumberGenerator()
+            while true {
+                let number = HolderSecret.shortCode(using: &generator)
+                try db.execute(
+                    sql: "INSERT INTO short_codes (number, token, expires_at) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING",
+                    arguments: [number, token, expires]
+                )
+                if db.changesCount == 1 { return number }
             }
         }
     }

@@ -3,7 +3,7 @@ import YongjunCore
 
 /// Merchants, cashier devices and cards already read by the verification path, valid until the database changes
 /// under them. Only hits are kept (a flood of unknown keys cannot grow it), and it is emptied past `capacity` entries.
-final class RegisterCache: Sendable {
+package final class RegisterCache: Sendable {
     private struct State {
         var dataVersion: Int?
         var merchants: [String: MerchantCredential] = [:]
@@ -14,8 +14,10 @@ final class RegisterCache: Sendable {
     private let state = Mutex(State())
     private let capacity = 200_000
 
+    package init() {}
+
     /// Empties the cache when another connection committed since the version last seen.
-    func revalidate(dataVersion: Int) {
+    package func revalidate(dataVersion: Int) {
         state.withLock { state in
             if state.dataVersion != dataVersion || state.cards.count + state.merchants.count > capacity {
                 state = State(dataVersion: dataVersion)
@@ -24,14 +26,14 @@ final class RegisterCache: Sendable {
     }
 
     /// Forget everything: this process itself changed a merchant, device or card (its own commits do not move data_version).
-    func invalidate() {
+    package func invalidate() {
         state.withLock { $0 = State() }
     }
 
-    func merchant(_ key: String) -> MerchantCredential? { state.withLock { $0.merchants[key] } }
-    func card(_ cardID: String) -> CardStanding? { state.withLock { $0.cards[cardID] } }
-    func store(_ credential: MerchantCredential, for key: String) { state.withLock { $0.merchants[key] = credential } }
-    func store(_ standing: CardStanding) { state.withLock { $0.cards[standing.cardID] = standing } }
-    func benefits(_ merchantID: Int64) -> ShopBenefits? { state.withLock { $0.benefits[merchantID] } }
-    func store(_ benefits: ShopBenefits, for merchantID: Int64) { state.withLock { $0.benefits[merchantID] = benefits } }
+    package func merchant(_ key: String) -> MerchantCredential? { state.withLock { $0.merchants[key] } }
+    package func card(_ cardID: String) -> CardStanding? { state.withLock { $0.cards[cardID] } }
+    package func store(_ credential: MerchantCredential, for key: String) { state.withLock { $0.merchants[key] = credential } }
+    package func store(_ standing: CardStanding) { state.withLock { $0.cards[standing.cardID] = standing } }
+    package func benefits(_ merchantID: Int64) -> ShopBenefits? { state.withLock { $0.benefits[merchantID] } }
+    package func store(_ benefits: ShopBenefits, for merchantID: Int64) { state.withLock { $0.benefits[merchantID] = benefits } }
 }

@@ -12,11 +12,11 @@ import Synchronization
 /// on cancellation it also stops, answering what is still queued with `VerificationLogError.stopped`.
 public final class VerificationLog: Service, Sendable {
     /// A decision made inside the transaction; it may record through the transaction. A throw rolls the group back.
-    public typealias Job<T: Sendable> = @Sendable (VerificationTransaction) throws -> T
+    public typealias Job<T: Sendable> = @Sendable (any VerificationTransaction) throws -> T
 
     private struct Waiter: Sendable {
         /// Runs the job inside the transaction.
-        let run: @Sendable (VerificationTransaction) throws -> Void
+        let run: @Sendable (any VerificationTransaction) throws -> Void
         /// Runs after the group committed, before any later group starts: where memory learns what is now durable.
         let committed: @Sendable () -> Void
         /// Runs after the group was rolled back, before any later group starts: undo what the job took from memory.
@@ -32,13 +32,13 @@ public final class VerificationLog: Service, Sendable {
         var stopped = false
     }
 
-    private let database: AppDatabase
+    private let database: any Store
     private let logger: Logger
     private let state = Mutex(State())
     /// Told how long each group took to commit and how many requests it carried (metrics).
     private let onCommit: @Sendable (Duration, Int) -> Void
 
-    public init(database: AppDatabase, logger: Logger, onCommit: @escaping @Sendable (Duration, Int) -> Void = { _, _ in }) {
+    public init(database: any Store, logger: Logger, onCommit: @escaping @Sendable (Duration, Int) -> Void = { _, _ in }) {
         self.database = database
         self.logger = logger
         self.onCommit = onCommit

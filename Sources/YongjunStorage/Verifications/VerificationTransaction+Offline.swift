@@ -23,9 +23,15 @@ public struct StoredOfflineRecord: Sendable {
     public let verificationID: String
     public let serverResult: String
     public let conflict: String?
+
+    package init(verificationID: String, serverResult: String, conflict: String?) {
+        self.verificationID = verificationID
+        self.serverResult = serverResult
+        self.conflict = conflict
+    }
 }
 
-extension VerificationTransaction {
+extension SQLiteVerificationTransaction {
     /// A card as it stood: category, validity, and when it was revoked (for "revoked before `verifiedAt`").
     public func cardHistory(id cardID: String) throws -> (standing: CardStanding, revokedAt: String?)? {
         guard let standing = try cardStanding(id: cardID) else { return nil }

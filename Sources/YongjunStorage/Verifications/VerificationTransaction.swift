@@ -1,14 +1,12 @@
 import GRDB
 import YongjunCore
 
-/// The verification log's shared write transaction, as each request's decision sees it: the register as it stands
-/// (shops, cashier devices, cards) and the two promises the database keeps for every shop — a code is used once
-/// here, and a nonce is answered once.
+/// `VerificationTransaction` on SQLite.
 ///
 /// Register reads go through `RegisterCache`, emptied whenever another connection (the admin CLI) has committed
 /// since the last group: SQLite's `data_version` tells, at the cost of one pragma per group. The group runs in an
 /// IMMEDIATE transaction, so nothing can commit in between.
-public struct VerificationTransaction {
+struct SQLiteVerificationTransaction: VerificationTransaction {
     let db: Database
     let cache: RegisterCache
     /// Looked up once per group: finding a cached statement hashes its SQL text, which adds up per request.
@@ -31,7 +29,7 @@ public struct VerificationTransaction {
     }
 
     /// The shop holding API key `apiKeyID`, if any.
-    public func merchantCredential(apiKeyID: String) throws -> MerchantCredential? {
+    func merchantCredential(apiKeyID: String) throws -> MerchantCredential? {
         if let cached = cache.merchant(apiKeyID) { return cached }
         let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, status, api_key_hash FROM merchants WHERE api_key_id = ?"),
@@ -44,7 +42,7 @@ public struct VerificationTransaction {
     }
 
     /// The shop a cashier device signed in for, when its session (stored as `tokenHash`) is not revoked.
-    public func merchantCredential(deviceTokenHash tokenHash: String) throws -> MerchantCredential? {
+    func merchantCredential(deviceTokenHash tokenHash: String) throws -> MerchantCredential? {
         let cacheKey = "device:" + tokenHash
         if let cached = cache.merchant(cacheKey) { return cached }
         let row = try Row.fetchOne(
@@ -63,7 +61,7 @@ public struct VerificationTransaction {
     }
 
     /// A card's category, validity and revocation, if the card exists.
-    public func cardStanding(id cardID: String) throws -> CardStanding? {
+    func cardStanding(id cardID: String) throws -> CardStanding? {
         if let cached = cache.card(cardID) { return cached }
         let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT category, valid_until, status FROM cards WHERE id = ?"),
@@ -76,7 +74,7 @@ public struct VerificationTransaction {
     }
 
     /// Claims `nonce` for this shop until `keepUntil`; when an earlier answer still holds it, returns that answer.
-    public func claimNonce(merchantID: Int64, nonce: String, verificationID: String, keepUntil: Int, now: Int) throws -> String? {
+    func claimNonce(merchantID: Int64, nonce: String, verificationID: String, keepUntil: Int, now: Int) throws -> String? {
         try db.cachedStatement(
             sql: """
                 INSERT INTO verification_nonces (merchant_id, nonce, verification_id, keep_until) VALUES (?, ?, ?, ?)
@@ -100,7 +98,7 @@ public struct VerificationTransaction {
 
     /// Inserts the record; a valid one also takes its `useKey`. Returns false, inserting nothing, when this shop
     /// already used that key: the unique index, not memory, has the last word.
-    public func record(_ entry: VerificationEntry) throws -> Bool {
+    func record(_ entry: VerificationEntry) throws -> Bool {
         try insertRecord.execute(arguments: [
             entry.id, entry.merchantID, entry.cardID, entry.codeID, entry.keyID, entry.valid, entry.reason,
             entry.nonce, entry.codeExpiresAt, entry.createdAt, entry.response, entry.useKey, entry.eligible, entry.benefit,
@@ -110,7 +108,35 @@ public struct VerificationTransaction {
     }
 
     /// Drops nonces past their retention; the caller runs it now and then, not per request.
-    public func pruneNonces(now: Int) throws {
+    func pruneNonces(now: Int) throws {
         try db.execute(sql: "DELETE FROM verification_nonces WHERE keep_until <= ?", arguments: [now])
+        try db.execute(sql: "DELETE FROM short_codes WHERE expires_at <= ?", arguments: [now])
+        try db.execute(sql: "DELETE FROM short_code_misses WHERE at <= ?", arguments: [now - 86_400])
+    }
+
+    func redeemShortCode(_ number: String, merchantID: Int64, now: Int, budget: GuessBudget) throws -> ShortCodeRedemption {
+        // The group's transaction is IMMEDIATE: no other instance or process writes in between, so the count is exact.
+        let horizon = now - budget.window
+        let shop = try Int.fetchAll(
+            db.cachedStatement(sql: "SELECT at FROM short_code_misses WHERE merchant_id = ? AND at > ? ORDER BY at"),
+            arguments: [merchantID, horizon]
+        )
+        let all = try Int.fetchAll(db.cachedStatement(sql: "SELECT at FROM short_code_misses WHERE at > ? ORDER BY at"), arguments: [horizon])
+        if let seconds = budget.retryAfter(shopMisses: shop, allMisses: all, now: now) { return .blocked(retryAfter: seconds) }
+        if let token = try String.fetchOne(
+            db.cachedStatement(sql: "DELETE FROM short_codes WHERE number = ? AND expires_at > ? RETURNING token"),
+            arguments: [number, now]
+        ) {
+            return .token(token)
+        }
+        try db.cachedStatement(sql: "INSERT INTO short_code_misses (merchant_id, at) VALUES (?, ?)").execute(arguments: [merchantID, now])
+        return .miss
+    }
+
+    func restoreShortCode(_ number: String, token: String, expires: Int) throws {
+        try db.execute(
+            sql: "INSERT INTO short_codes (number, token, expires_at) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING",
+            arguments: [number, token, expires]
+        )
     }
 }

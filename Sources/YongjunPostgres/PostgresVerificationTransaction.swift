@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import YongjunCore
+import YongjunStorage
+
+/// `VerificationTransaction` on PostgreSQL.
+///
+/// The verification log's decisions are synchronous (the SQLite store runs them inside GRDB's write closure), so
+/// here they run on the store's own writer thread and wait for each statement's answer; the thread is never one of
+/// NIO's event loops nor the cooperative pool. Register reads go through the same `RegisterCache` as on SQLite,
+/// emptied whenever `register_version` (bumped by a trigger on every write to shops, devices, cards and benefit
+/// rules, by any instance or the CLI) moved since the last group: a revocation is seen by the next group everywhere.
+struct PostgresVerificationTransaction: VerificationTransaction {
+    let connection: PostgresConnection
+    let cache: RegisterCache
+    let logger: Logger
+
+    /// Runs one statement and waits for all its rows.
+    @discardableResult
+    func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        try connection.query(query, logger: logger).wait()
+    }
+
+    func revalidateCache() throws {
+        let version = try run("SELECT version FROM register_version WHERE id = 1").first?.decode(Int64.self) ?? 0
+        cache.revalidate(dataVersion: Int(version))
+    }
+
+    func merchantCredential(apiKeyID: String) throws -> MerchantCredential? {
+        if let cached = cache.merchant(apiKeyID) { return cached }
+        guard let row = try run("SELECT id, status, api_key_hash FROM merchants WHERE api_key_id = \(apiKeyID)").first else { return nil }
+        let (id, status, hash) = try row.decode((Int64, String, String?).self)
+        guard let status = Merchant.Status(rawValue: status), let hash else { return nil }
+        let credential = MerchantCredential(merchantID: id, status: status, keyHash: hash)
+        cache.store(credential, for: apiKeyID)
+        return credential
+    }
+
+    func merchantCredential(deviceTokenHash tokenHash: String) throws -> MerchantCredential? {
+        let cacheKey = "device:" + tokenHash
+        if let cached = cache.merchant(cacheKey) { return cached }
+        let rows = try run(
+            """
+            SELECT merchants.id, merchants.status FROM shop_devices JOIN merchants ON merchants.id = shop_devices.merchant_id
+            WHERE shop_devices.token_hash = \(tokenHash) AND shop_devices.revoked_at IS NULL
+            """
+        )
+        guard let row = rows.first else { return nil }
+        let (id, status) = try row.decode((Int64, String).self)
+        guard let status = Merchant.Status(rawValue: status) else { return nil }
+        let credential = MerchantCredential(merchantID: id, status: status, keyHash: tokenHash)
+        cache.store(credential, for: cacheKey)
+        return credential
+    }
+
+    func cardStanding(id cardID: String) throws -> CardStanding? {
+        if let cached = cache.card(cardID) { return cached }
+        guard let row = try run("SELECT category, valid_until, status FROM cards WHERE id = \(cardID)").first else { return nil }
+        let (category, validUntil, status) = try row.decode((String, String, String).self)
+        guard let category = CardCategory(rawValue: category), let until = CalendarDate(iso: validUntil) else { return nil }
+        let standing = CardStanding(cardID: cardID, category: category, validUntil: until, revoked: status == "revoked")
+        cache.store(standing)
+        return standing
+    }
+
+    func claimNonce(merchantID: Int64, nonce: String, verificationID: String, keepUntil: Int, now: Int) throws -> String? {
+        let claimed = try run(
+            """
+            INSERT INTO verification_nonces (merchant_id, nonce, verification_id, keep_until) VALUES (\(merchantID), \(nonce), \(verificationID), \(keepUntil))
+            ON CONFLICT (merchant_id, nonce) DO UPDATE
+                SET verification_id = excluded.verification_id, keep_until = excluded.keep_until
+                WHERE verification_nonces.keep_until <= \(now)
+            """
+        )
+        guard (claimed.metadata.rows ?? 0) == 0 else { return nil }
+        return try run(
+            """
+            SELECT verifications.response FROM verification_nonces
+            JOIN verifications ON verifications.id = verification_nonces.verification_id
+            WHERE verification_nonces.merchant_id = \(merchantID) AND verification_nonces.nonce = \(nonce)
+            """
+        ).first?.decode(String.self)
+    }
+
+    func record(_ entry: VerificationEntry) throws -> Bool {
+        let inserted = try run(
+            """
+            INSERT INTO verifications
+                (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key,
+                 eligible, benefit, benefit_rule)
+            VALUES (\(entry.id), \(entry.merchantID), \(entry.cardID), \(entry.codeID), \(entry.keyID), \(entry.valid ? 1 : 0 as Int64),
+                \(entry.reason), \(entry.nonce), \(entry.codeExpiresAt.map(Int64.init)), \(entry.createdAt), \(entry.response), \(entry.useKey),
+                \(entry.eligible.map { $0 ? 1 : 0 as Int64 }), \(entry.benefit), \(entry.benefitRule.map(Int64.init)))
+            ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING
+            """
+        )
+        return inserted.metadata.rows == 1
+    }
+
+    func pruneNonces(now: Int) throws {
+        try run("DELETE FROM verification_nonces WHERE keep_until <= \(now)")
+        try run("DELETE FROM short_codes WHERE expires_at <= \(now)")
+        try run("DELETE FROM short_code_misses WHERE at <= \(now - 86_400)")
+    }
+
+    func redeemShortCode(_ number: String, merchantID: Int64, now: Int, budget: GuessBudget) throws -> ShortCodeRedemption {
+        // Instances decide in parallel transactions here (unlike SQLite's single writer): the budget is counted under a
+        // transaction-scoped advisory lock, so two groups cannot both spend the last guess.
+        try run("SELECT pg_advisory_xact_lock(\(PostgresStore.guessBudgetLock))")
+        let horizon = now - budget.window
+        let shop = try run("SELECT at FROM short_code_misses WHERE merchant_id = \(merchantID) AND at > \(horizon) ORDER BY at")
+            .map { try Int($0.decode(Int64.self)) }
+        let all = try run("SELECT at FROM short_code_misses WHERE at > \(horizon) ORDER BY at").map { try Int($0.decode(Int64.self)) }
+        if let seconds = budget.retryAfter(shopMisses: shop, allMisses: all, now: now) { return .blocked(retryAfter: seconds) }
+        if let row = try run("DELETE FROM short_codes WHERE number = \(number) AND expires_at > \(now) RETURNING token").first {
+            return .token(try row.decode(String.self))
+        }
+        try run("INSERT INTO short_code_misses (merchant_id, at) VALUES (\(merchantID), \(now))")
+        return .miss
+    }
+
+    func restoreShortCode(_ number: String, token: String, expires: Int) throws {
+        try run("INSERT INTO short_codes (number, token, expires_at) VALUES (\(number), \(token), \(expires)) ON CONFLICT (number) DO NOTHING")
+    }
+
+    func benefits(merchantID: Int64) throws -> ShopBenefits {
+        if let cached = cache.benefits(merchantID) { return cached }
+        let fallback = try run("SELECT benefit FROM merchants WHERE id = \(merchantID)").first?.decode(String?.self) ?? nil
+        let rules = try run(PostgresStore.benefitRulesQuery(merchantID: merchantID)).map(PostgresStore.benefitRule)
+        let benefits = ShopBenefits(rules: rules, fallback: fallback)
+        cache.store(benefits, for: merchantID)
+        return benefits
+    }
+
+    func hadBenefit(merchantID: Int64, cardID: String, rule: Int, day: String) throws -> Bool {
+        try run("SELECT 1 FROM benefit_grants WHERE merchant_id = \(merchantID) AND card_id = \(cardID) AND day = \(day) AND rule = \(rule)")
+            .first != nil
+    }
+
+    func grantBenefit(merchantID: Int64, cardID: String, rule: Int, day: String, verificationID: String) throws -> Bool {
+        try run(
+            """
+            INSERT INTO benefit_grants (merchant_id, card_id, day, rule, verification_id)
+            VALUES (\(merchantID), \(cardID), \(day), \(rule), \(verificationID)) ON CONFLICT DO NOTHING
+            """
+        ).metadata.rows == 1
+    }
+
+    func cardHistory(id cardID: String) throws -> (standing: CardStanding, revokedAt: String?)? {
+        guard let standing = try cardStanding(id: cardID) else { return nil }
+        let revokedAt = try run("SELECT revoked_at FROM cards WHERE id = \(cardID)").first?.decode(String?.self) ?? nil
+        return (standing, revokedAt)
+    }
+
+    func merchantStatusSince(id merchantID: Int64) throws -> String? {
+        try run("SELECT status_changed_at FROM merchants WHERE id = \(merchantID)").first?.decode(String?.self) ?? nil
+    }
+
+    func storedOfflineRecord(merchantID: Int64, nonce: String) throws -> StoredOfflineRecord? {
+        let rows = try run(
+            "SELECT id, valid, reason, conflict FROM verifications WHERE merchant_id = \(merchantID) AND nonce = \(nonce) AND offline = 1"
+        )
+        guard let row = rows.first else { return nil }
+        let (id, valid, reason, conflict) = try row.decode((String, Int64, String?, String?).self)
+        return StoredOfflineRecord(verificationID: id, serverResult: valid != 0 ? "valid" : (reason ?? "invalid"), conflict: conflict)
+    }
+
+    func recordOffline(_ record: OfflineRecord) throws -> Bool {
+        let entry = record.entry
+        return try run(
+            """
+            INSERT INTO verifications
+                (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key,
+                 offline, device_result, conflict, received_at, eligible, benefit, benefit_rule)
+            VALUES (\(entry.id), \(entry.merchantID), \(entry.cardID), \(entry.codeID), \(entry.keyID), \(entry.valid ? 1 : 0 as Int64),
+                \(entry.reason), \(entry.nonce), \(entry.codeExpiresAt.map(Int64.init)), \(entry.createdAt), \(entry.response), \(entry.useKey),
+                1, \(record.deviceResult), \(record.conflict), \(record.receivedAt),
+                \(entry.eligible.map { $0 ? 1 : 0 as Int64 }), \(entry.benefit), \(entry.benefitRule.map(Int64.init)))
+            ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING
+            """
+        ).metadata.rows == 1
+    }
+}
