@@ -114,15 +114,13 @@ struct ServerFlags: ParsableArguments {
         ]
         for case let (key, value?) in pairs { flags[key] = value }
         let environment = ProcessInfo.processInfo.environment
-        var file: [String: String] = [:]
-        var fileName = "config file"
+        var file: ConfigFileProvider?
         if let path = config ?? environment["YONGJUN_CONFIG"] {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CLIFailure(message: "cannot read config file \(path)")
             }
-            fileName = path
-            file = try SettingsLoader.parseFile(String(decoding: data, as: UTF8.self), name: path)
+            file = try ConfigFileProvider(text: String(decoding: data, as: UTF8.self), path: path)
         }
-        return try SettingsLoader.resolve(flags: flags, environment: environment, file: file, fileName: fileName)
+        return try SettingsLoader.resolve(flags: flags, environment: environment, file: file)
     }
 }
