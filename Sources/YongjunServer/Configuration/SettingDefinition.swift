@@ -141,5 +141,18 @@ struct SettingDefinition: Sendable {
             apply: { settings, value in settings.metricsToken = value.isEmpty ? nil : value },
             read: { $0.metricsToken ?? "" }
         ),
+        SettingDefinition(
+            key: "database_url",
+            flag: "--database",
+            environmentName: "YONGJUN_DATABASE",
+            help: "PostgreSQL store, postgres://USER:PASSWORD@HOST:5432/DATABASE; empty = the embedded SQLite store",
+            secret: true,
+            partlyShown: redactedDatabaseURL,
+            apply: { settings, value in
+                if !value.isEmpty { try validateDatabaseURL(value) }
+                settings.databaseURL = value.isEmpty ? nil : value
+            },
+            read: { $0.databaseURL ?? "" }
+        ),
     ]
 }
