@@ -62,6 +62,10 @@ public struct ServerSettings: Sendable {
     public var statusListTTL = 300
     /// Seconds a shop device may verify offline after a sync.
     public var offlineMaxAge = 86_400
+    /// The PostgreSQL store several instances share (`postgres://USER:PASSWORD@HOST:5432/DATABASE`, checked by
+    /// `SettingsLoader`); nil: the embedded SQLite database in the data directory. It holds a password: print it
+    /// through `redactedDatabaseURL(_:)`.
+    public var databaseURL: String?
 
     public init() {}
 

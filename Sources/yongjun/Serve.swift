@@ -100,6 +100,7 @@ struct ServerFlags: ParsableArguments {
     @Option(help: "Seconds a status list is served before it is rebuilt: the longest a revocation waits (default 300).")
     var statusListTtl: String?
     @Option(help: "Seconds a shop device may verify offline after a sync (default 86400).") var offlineMaxAge: String?
+    @Option(help: .hidden) var databaseUrl: String?
 
     func resolve(global: GlobalOptions) throws -> (ServerSettings, [SettingsLoader.Resolved]) {
         var flags: [String: String] = [:]
@@ -111,18 +112,19 @@ struct ServerFlags: ParsableArguments {
             ("read_timeout", readTimeout), ("idle_timeout", idleTimeout), ("max_connections", maxConnections),
             ("drain_timeout", drainTimeout), ("pin_hash_threads", pinHashThreads), ("pin_hash_queue", pinHashQueue),
             ("public_url", publicUrl), ("status_list_ttl", statusListTtl), ("offline_max_age", offlineMaxAge),
+            // --database is a global option (other commands name the store too); --database-url is its other spelling.
+            ("database_url", global.database ?? databaseUrl),
         ]
         for case let (key, value?) in pairs { flags[key] = value }
+        let flagNames = global.database == nil && databaseUrl != nil ? ["database_url": "--database-url"] : [:]
         let environment = ProcessInfo.processInfo.environment
-        var file: [String: String] = [:]
-        var fileName = "config file"
+        var file: ConfigFileProvider?
         if let path = config ?? environment["YONGJUN_CONFIG"] {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CLIFailure(message: "cannot read config file \(path)")
             }
-            fileName = path
-            file = try SettingsLoader.parseFile(String(decoding: data, as: UTF8.self), name: path)
+            file = try ConfigFileProvider(text: String(decoding: data, as: UTF8.self), path: path)
         }
-        return try SettingsLoader.resolve(flags: flags, environment: environment, file: file, fileName: fileName)
+        return try SettingsLoader.resolve(flags: flags, flagNames: flagNames, environment: environment, file: file)
     }
 }

@@ -2,14 +2,55 @@ import Foundation
 import Logging
 
 /// One setting: its name in flags and files, its environment variable, how to parse it, and whether it is secret.
+/// `SettingDefinition.all` is the one list of settings; flags, `YONGJUN_*` names and file keys all follow from it.
 struct SettingDefinition: Sendable {
     let key: String
+    /// `--port`; by default the key with dashes.
+    let flag: String
+    /// `YONGJUN_PORT`; by default `YONGJUN_` and the key in capitals.
+    let environmentName: String
     let help: String
+    /// Kept out of `config show`, error messages and swift-configuration's access reports.
     let secret: Bool
+    /// For a secret with harmless parts (a database address): the value with only its secret part hidden.
+    let partlyShown: (@Sendable (String) -> String)?
     let apply: @Sendable (inout ServerSettings, String) throws -> Void
     let read: @Sendable (ServerSettings) -> String
 
-    var environmentName: String { "YONGJUN_" + key.uppercased() }
+    init(
+        key: String,
+        flag: String? = nil,
+        environmentName: String? = nil,
+        help: String,
+        secret: Bool,
+        partlyShown: (@Sendable (String) -> String)? = nil,
+        apply: @escaping @Sendable (inout ServerSettings, String) throws -> Void,
+        read: @escaping @Sendable (ServerSettings) -> String
+    ) {
+        self.key = key
+        self.flag = flag ?? "--" + key.replacingOccurrences(of: "_", with: "-")
+        self.environmentName = environmentName ?? "YONGJUN_" + key.uppercased()
+        self.help = help
+        self.secret = secret
+        self.partlyShown = partlyShown
+        self.apply = apply
+        self.read = read
+    }
+
+    /// The settings by key.
+    static let named = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+
+    /// A value as `config show` prints it: secrets hidden, a database address without its password.
+    func shown(_ value: String) -> String {
+        if let partlyShown { return partlyShown(value) }
+        return secret && !value.isEmpty ? "******** (hidden)" : value
+    }
+
+    /// A value as an error message quotes it.
+    func quoted(_ value: String) -> String {
+        if let partlyShown { return partlyShown(value) }
+        return secret ? "…" : value
+    }
 
     static let all: [SettingDefinition] = [
         text("host", "address to listen on", \.host),
@@ -100,48 +141,18 @@ struct SettingDefinition: Sendable {
             apply: { settings, value in settings.metricsToken = value.isEmpty ? nil : value },
             read: { $0.metricsToken ?? "" }
         ),
+        SettingDefinition(
+            key: "database_url",
+            flag: "--database",
+            environmentName: "YONGJUN_DATABASE",
+            help: "PostgreSQL store, postgres://USER:PASSWORD@HOST:5432/DATABASE; empty = the embedded SQLite store",
+            secret: true,
+            partlyShown: redactedDatabaseURL,
+            apply: { settings, value in
+                if !value.isEmpty { try validateDatabaseURL(value) }
+                settings.databaseURL = value.isEmpty ? nil : value
+            },
+            read: { $0.databaseURL ?? "" }
+        ),
     ]
-
-    static func text(_ key: String, _ help: String, _ path: any WritableKeyPath<ServerSettings, String> & Sendable) -> SettingDefinition {
-        SettingDefinition(
-            key: key,
-            help: help,
-            secret: false,
-            apply: { settings, value in
-                guard !value.isEmpty else { throw SettingsError(description: "\(key) must not be empty") }
-                settings[keyPath: path] = value
-            },
-            read: { $0[keyPath: path] }
-        )
-    }
-
-    static func optionalText(_ key: String, _ help: String, _ path: any WritableKeyPath<ServerSettings, String?> & Sendable) -> SettingDefinition {
-        SettingDefinition(
-            key: key,
-            help: help,
-            secret: false,
-            apply: { settings, value in settings[keyPath: path] = value.isEmpty ? nil : value },
-            read: { $0[keyPath: path] ?? "" }
-        )
-    }
-
-    static func number(
-        _ key: String,
-        _ help: String,
-        _ path: any WritableKeyPath<ServerSettings, Int> & Sendable,
-        _ range: ClosedRange<Int>
-    ) -> SettingDefinition {
-        SettingDefinition(
-            key: key,
-            help: help,
-            secret: false,
-            apply: { settings, value in
-                guard let number = Int(value), range.contains(number) else {
-                    throw SettingsError(description: "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                settings[keyPath: path] = number
-            },
-            read: { String($0[keyPath: path]) }
-        )
-    }
 }

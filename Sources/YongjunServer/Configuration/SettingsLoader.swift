@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import YongjunCore
 
@@ -15,6 +16,10 @@ public struct SettingsError: UserFacingError, Sendable {
 }
 
 /// Resolves `ServerSettings` from flags, then `YONGJUN_*` environment variables, then a config file, then defaults.
+///
+/// One swift-configuration provider per source, asked in that order by a `ConfigReader`; an access reporter records
+/// which provider answered, and that is the setting's source. Values are read as text and parsed by their
+/// `SettingDefinition`, so an error names the setting and the source it came from.
 public enum SettingsLoader {
     /// One effective setting, for display.
     public struct Resolved: Sendable {
@@ -23,33 +28,67 @@ public enum SettingsLoader {
         public let source: SettingSource
     }
 
-    /// `flags` and `file` are keyed by setting name (`port`), `environment` by variable (`YONGJUN_PORT`).
+    /// `flags` is keyed by setting name (`port`), `environment` by variable (`YONGJUN_PORT`). `flagNames` names the
+    /// flag a value came in by when it is not the setting's usual one (`--database-url` for `--database`).
     public static func resolve(
         flags: [String: String],
+        flagNames: [String: String] = [:],
         environment: [String: String],
-        file: [String: String],
-        fileName: String = "config file"
+        file: ConfigFileProvider? = nil
     ) throws -> (settings: ServerSettings, resolved: [Resolved]) {
+        let layers = providers(flags: flags, environment: environment, file: file)
+        let recorder = AnsweringProviderRecorder()
+        let reader = ConfigReader(providers: layers.map(\.provider), accessReporter: recorder)
         var settings = ServerSettings()
         var resolved: [Resolved] = []
         for definition in SettingDefinition.all {
-            let candidates: [(String?, SettingSource, String)] = [
-                (flags[definition.key], .flag, "--\(definition.key.replacingOccurrences(of: "_", with: "-"))"),
-                (environment[definition.environmentName], .environment, definition.environmentName),
-                (file[definition.key], .file, "\(definition.key) in \(fileName)"),
-            ]
-            var source = SettingSource.default
-            if let (value, from, origin) = candidates.first(where: { $0.0 != nil }).map({ ($0.0!, $0.1, $0.2) }) {
-                do {
-                    try definition.apply(&settings, value)
-                } catch let error as SettingsError {
-                    throw SettingsError(description: "\(origin)=\(definition.secret ? "…" : value): \(error.description)")
-                }
-                source = from
+            // The defaults provider answers every key, so a value is always there.
+            let value = try reader.requiredString(forKey: ConfigKey([definition.key]), isSecret: definition.secret)
+            let source = recorder.answer(for: definition.key).map { layers[$0].source } ?? .default
+            do {
+                try definition.apply(&settings, value)
+            } catch let error as SettingsError {
+                let origin =
+                    switch source {
+                    case .flag: flagNames[definition.key] ?? definition.flag
+                    case .environment: definition.environmentName
+                    case .file: "\(definition.key) in \(file?.path ?? "config file")"
+                    case .default: "\(definition.key) (default)"
+                    }
+                throw SettingsError(description: "\(origin)=\(definition.quoted(value)): \(error.description)")
             }
-            let shown = definition.secret ? (definition.read(settings).isEmpty ? "" : "******** (hidden)") : definition.read(settings)
-            resolved.append(Resolved(key: definition.key, value: shown, source: source))
+            resolved.append(Resolved(key: definition.key, value: definition.shown(definition.read(settings)), source: source))
         }
+        try checkTLS(settings)
+        return (settings, resolved)
+    }
+
+    /// The providers in order of precedence, each with the source it stands for.
+    static func providers(
+        flags: [String: String],
+        environment: [String: String],
+        file: ConfigFileProvider?
+    ) -> [(source: SettingSource, provider: any ConfigProvider)] {
+        func inMemory(_ name: String, _ values: [String: String]) -> InMemoryProvider {
+            let entries = values.compactMap { key, value in
+                SettingDefinition.named[key].map { (AbsoluteConfigKey([key]), ConfigValue(.string(value), isSecret: $0.secret)) }
+            }
+            return InMemoryProvider(name: name, values: Dictionary(uniqueKeysWithValues: entries))
+        }
+        let secretVariables = Set(SettingDefinition.all.filter(\.secret).map(\.environmentName))
+        let variables = EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretVariables))
+            .mapKeys { key in AbsoluteConfigKey([SettingDefinition.named[key.description]?.environmentName ?? key.description]) }
+        let defaults = ServerSettings()
+        return [
+            (.flag, inMemory("flags", flags)),
+            (.environment, variables),
+            (.file, file ?? ConfigFileProvider.empty),
+            (.default, inMemory("defaults", Dictionary(uniqueKeysWithValues: SettingDefinition.all.map { ($0.key, $0.read(defaults)) }))),
+        ]
+    }
+
+    /// A certificate without its key (or the reverse) or a file that cannot be read stops start-up.
+    static func checkTLS(_ settings: ServerSettings) throws {
         if (settings.tlsCertificate == nil) != (settings.tlsKey == nil) {
             throw SettingsError(description: "tls_certificate and tls_key go together: set both to serve HTTPS, or neither")
         }
@@ -58,43 +97,5 @@ public enum SettingsLoader {
                 throw SettingsError(description: "\(key) \(path) does not exist or cannot be read")
             }
         }
-        return (settings, resolved)
-    }
-
-    /// Reads `key = value` lines; `#` starts a comment outside double quotes; values may be quoted (a `#` inside the
-    /// quotes belongs to the value: `metrics_token = "a#b"`). Unknown keys and unterminated quotes are errors.
-    public static func parseFile(_ text: String, name: String) throws -> [String: String] {
-        var values: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let (line, openQuote) = withoutComment(rawLine)
-            if openQuote { throw SettingsError(description: "\(name) line \(index + 1): a quote is opened but not closed") }
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { continue }
-            guard let equals = trimmed.firstIndex(of: "=") else {
-                throw SettingsError(description: "\(name) line \(index + 1): expected key = value, found \"\(trimmed)\"")
-            }
-            let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
-            var value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
-            guard SettingDefinition.all.contains(where: { $0.key == key }) else {
-                let known = SettingDefinition.all.map(\.key).joined(separator: ", ")
-                throw SettingsError(description: "\(name) line \(index + 1): unknown setting \"\(key)\"; known settings: \(known)")
-            }
-            values[key] = value
-        }
-        return values
-    }
-
-    /// The line up to a `#` that is outside double quotes, and whether a quote was left open.
-    static func withoutComment(_ line: Substring) -> (Substring, Bool) {
-        var quoted = false
-        for index in line.indices {
-            if line[index] == "\"" {
-                quoted.toggle()
-            } else if line[index] == "#", !quoted {
-                return (line[..<index], false)
-            }
-        }
-        return (line, quoted)
     }
 }

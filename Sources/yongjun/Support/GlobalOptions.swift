@@ -10,8 +10,24 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("operator"), help: "Your name for the audit log (env YONGJUN_OPERATOR, default the OS user).")
     var operatorName: String?
 
+    @Option(
+        name: .customLong("database"),
+        help: """
+            PostgreSQL store, postgres://USER:PASSWORD@HOST:5432/DATABASE (env YONGJUN_DATABASE, default the embedded \
+            SQLite store). Prefer the variable: a password on the command line is visible to other users in ps.
+            """
+    )
+    var database: String?
+
     var dataDirectory: DataDirectory {
         DataDirectory(path: dataDir ?? ProcessInfo.processInfo.environment["YONGJUN_DATA_DIR"] ?? "./data")
+    }
+
+    /// The PostgreSQL store named by --database or YONGJUN_DATABASE; nil (or empty): the SQLite database in the data
+    /// directory. It holds a password: print it through `redactedDatabaseURL(_:)`.
+    var databaseURL: String? {
+        let value = database ?? ProcessInfo.processInfo.environment["YONGJUN_DATABASE"]
+        return value?.isEmpty == false ? value : nil
     }
 
     /// The database, created and migrated on first use.
@@ -39,7 +55,7 @@ struct GlobalOptions: ParsableArguments {
         var arguments = arguments
         var index = 0
         while index < arguments.count, arguments[index].hasPrefix("-") {
-            let hoisted = ["--data-dir": "YONGJUN_DATA_DIR", "--operator": "YONGJUN_OPERATOR"]
+            let hoisted = ["--data-dir": "YONGJUN_DATA_DIR", "--operator": "YONGJUN_OPERATOR", "--database": "YONGJUN_DATABASE"]
             if let variable = hoisted[arguments[index]], index + 1 < arguments.count {
                 setenv(variable, arguments[index + 1], 1)
                 arguments.removeSubrange(index...(index + 1))
