@@ -19,19 +19,12 @@ public final class PostgresStore: Store, Sendable {
     let cache = RegisterCache()
     /// The verification log's groups run here, one at a time, blocking on each statement (never on an event loop).
     private let writer = DispatchQueue(label: "yongjun.postgres.verifications")
-    private let running: Task<Void, Never>
 
-    /// Takes the pool of `configuration` and starts it; call `close()` when done.
-    public init(configuration: PostgresClient.Configuration, logger: Logger) {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    /// A store over `client`, whose pool the caller runs (`serve` lists it first in its service group, so it stops
+    /// last; commands use `PostgresClient.withRunning`). The schema must be migrated (`PostgresMigrator`).
+    public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
-        running = Task { await client.run() }
-    }
-
-    /// Stops the pool (its connections close).
-    public func close() {
-        running.cancel()
     }
 
     /// The key for `pg_advisory_xact_lock` under which guess budgets are counted and spent.
@@ -44,6 +37,25 @@ public final class PostgresStore: Store, Sendable {
     // MARK: The verification log
 
     public func inVerificationTransaction(_ decide: @escaping @Sendable (any VerificationTransaction) throws -> Void) async throws {
+        // Two instances' groups can wait on each other's rows (the same use key or nonce taken in opposite orders);
+        // PostgreSQL then aborts one of them. Its decisions touched nothing outside the database yet, so run it again.
+        var attempt = 1
+        while true {
+            do {
+                return try await runGroup(decide)
+            } catch let error as PSQLError where attempt < 3 && Self.mayRetry(error) {
+                logger.notice("verification group retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
+                attempt += 1
+            }
+        }
+    }
+
+    /// Deadlock detected, or a serialization failure.
+    static func mayRetry(_ error: PSQLError) -> Bool {
+        ["40P01", "40001"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+
+    private func runGroup(_ decide: @escaping @Sendable (any VerificationTransaction) throws -> Void) async throws {
         let cache = cache
         let logger = logger
         try await client.withConnection { connection in
@@ -457,9 +469,66 @@ public final class PostgresStore: Store, Sendable {
             .collect().first?.decode(Int64.self)
     }
 
+    /// The public form's one application, by the rules of `AppDatabase.importApplications`: a credit code still under
+    /// review in another batch, or a current partner shop's, is refused; a second one in this batch is taken (the bureau
+    /// decides which is real).
     public func submitApplication(_ application: ImportedApplication, batch number: Int64, now: Date) async throws -> String {
-        throw StoreUnsupported(what: "applications from the public page")
+        let code = application.creditCode.value
+        let logger = logger
+        return try await client.inTransaction(logger: logger) { connection in
+            // Applications of one credit code are filed one at a time, so two instances cannot both pass the check.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.applicationLock), hashtext(\(code)))", logger: logger)
+            let open = try await connection.query("SELECT status FROM batches WHERE number = \(number) FOR SHARE", logger: logger)
+                .collect().first?.decode(String.self)
+            guard open == "open" else { throw RegisterError("batch \(number) is closed; open a new batch with `yongjun batches open`") }
+            var problems: [ImportProblem] = []
+            let latest = try await connection.query(
+                "SELECT batch_number, stage, id FROM applications WHERE credit_code = \(code) ORDER BY id DESC LIMIT 1",
+                logger: logger
+            ).collect().first
+            if let latest {
+                let (batch, stage, id) = try latest.decode((Int64, String, Int64).self)
+                if batch != number, ReviewStage(rawValue: stage)?.isUnderReview ?? false {
+                    problems.append(
+                        ImportProblem(
+                            line: application.line,
+                            reason: "credit_code \(code) is still under review in batch \(batch) (application \(id))"
+                        )
+                    )
+                }
+            }
+            let partner = try await connection.query(
+                "SELECT id, name FROM merchants WHERE credit_code = \(code) AND status != 'revoked' LIMIT 1",
+                logger: logger
+            ).collect().first
+            if let partner {
+                let (id, name) = try partner.decode((Int64, String).self)
+                problems.append(ImportProblem(line: application.line, reason: "credit_code \(code) is already partner shop \(id) (\(name))"))
+            }
+            guard problems.isEmpty else { throw ImportConflicts(problems: problems) }
+            let stamp = Timestamp.iso(now)
+            let id =
+                try await connection.query(
+                    """
+                    INSERT INTO applications (batch_number, shop_name, credit_code, industry, address, contact, phone, benefit, stage, created_at, updated_at)
+                    VALUES (\(number), \(application.shopName), \(code), \(application.industry.rawValue), \(application.address), \(application.contact),
+                        \(application.phone), \(application.benefit), 'materials', \(stamp), \(stamp))
+                    RETURNING id
+                    """,
+                    logger: logger
+                ).collect().first?.decode(Int64.self) ?? 0
+            try await connection.query(
+                """
+                INSERT INTO application_events (application_id, from_stage, to_stage, note, operator, at)
+                VALUES (\(id), NULL, 'materials', '导入：网上申请', 'system', \(stamp))
+                """,
+                logger: logger
+            )
+            return "YJ-\(number)-\(id)"
+        }
     }
+
+    static let applicationLock: Int32 = 0x594A_4150  // "YJAP"
 
     // MARK: The status list
 
@@ -491,6 +560,13 @@ public final class PostgresStore: Store, Sendable {
         ).collect()
     }
 
+    public func auditedSigningKeyIDs() async throws -> Set<String> {
+        Set(
+            try await client.query("SELECT subject FROM audit_log WHERE action IN ('keys.init', 'keys.rotate')", logger: logger)
+                .collect().map { try $0.decode(String.self) }
+        )
+    }
+
     // MARK: Rows as records
 
     /// A whole row as `row_to_json(...)::text`, decoded by the record's own Codable conformance (snake_case columns).
@@ -508,10 +584,4 @@ public final class PostgresStore: Store, Sendable {
             : "SELECT row_to_json(cards)::text FROM cards WHERE card_no = \(value)"
         return try await connection.query(query, logger: logger).collect().first.map { try decodeRecord(Card.self, $0) }
     }
-}
-
-/// Something the PostgreSQL store does not do yet; said plainly instead of failing obscurely.
-public struct StoreUnsupported: UserFacingError, Sendable {
-    public let what: String
-    public var description: String { "\(what) is not available on the PostgreSQL store yet; use the embedded SQLite store for it" }
 }

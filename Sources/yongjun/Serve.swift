@@ -2,9 +2,11 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import PostgresNIO
 import ServiceLifecycle
 import UnixSignals
 import YongjunCore
+import YongjunPostgres
 import YongjunServer
 import YongjunStorage
 
@@ -33,13 +35,14 @@ struct Serve: AsyncParsableCommand {
         let directory = DataDirectory(path: settings.dataDirectory)
         // Keys first: a data directory without them is refused before anything is created in it.
         let keys = try KeyRingProvider(store: KeyStore(directory: directory), issuer: settings.issuer, now: Date())
-        let database = try AppDatabase.open(in: directory)
+        // The data directory is this instance's own (its keys, its lock); the records live in the store it names.
         guard let lock = ServeLock.acquire(directory) else {
             throw CLIFailure(message: "another yongjun server is already running on \(directory.path)")
         }
         defer { lock.release() }
+        let (database, storeServices) = try await openStore(settings, directory: directory, logger: logger)
         raiseOpenFileLimit()
-        let audited = try database.auditedSigningKeyIDs()
+        let audited = try await database.auditedSigningKeyIDs()
         for kid in keys.keyRing.keys.map(\.kid) where !audited.contains(kid) {
             // A key file nobody recorded could have been planted; the bureau must look before trusting its codes.
             logger.warning(
@@ -51,15 +54,20 @@ struct Serve: AsyncParsableCommand {
         let app = try buildApplication(settings: settings, dependencies: dependencies, logger: logger) { port in
             announce("yongjun: serving on \(scheme)://\(settings.host):\(port) (data: \(settings.dataDirectory))")
         }
-        var services: [any Service] = [
-            DrainReporter(metrics: dependencies.metrics, drainTimeout: settings.drainTimeout, logger: logger),
-            Listener(app, setting: "port", host: settings.host, port: settings.port, readiness: dependencies.readiness),
-        ]
+        // The store's own services come first: the service group stops them last, after the verification log drained.
+        var services: [any Service] =
+            storeServices + [
+                DrainReporter(metrics: dependencies.metrics, drainTimeout: settings.drainTimeout, logger: logger),
+                Listener(app, setting: "port", host: settings.host, port: settings.port, readiness: dependencies.readiness),
+            ]
         if let adminPort = settings.adminPort {
             let admin = buildAdminApplication(settings: settings, dependencies: dependencies, logger: logger) { port in
                 announce("yongjun: admin (metrics, health) on http://\(settings.adminHost):\(port)")
             }
-            services.insert(Listener(admin, setting: "admin_port", host: settings.adminHost, port: adminPort, readiness: nil), at: 1)
+            services.insert(
+                Listener(admin, setting: "admin_port", host: settings.adminHost, port: adminPort, readiness: nil),
+                at: storeServices.count + 1
+            )
         }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(settings.drainTimeout)
@@ -67,6 +75,18 @@ struct Serve: AsyncParsableCommand {
         configuration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: configuration).run()
     }
+}
+
+/// The store `settings` name: PostgreSQL (migrated now; its connection pool is a service to run) when `database_url`
+/// is set, else the SQLite file in the data directory.
+func openStore(_ settings: ServerSettings, directory: DataDirectory, logger: Logger) async throws -> (any Store, [any Service]) {
+    guard let databaseURL = settings.databaseURL else { return (try AppDatabase.open(in: directory), []) }
+    let url = try PostgresURL(databaseURL)
+    try await PostgresClient.withRunning(url.configuration, logger: logger) { client in
+        try await PostgresMigrator().migrate(client, logger: logger)
+    }
+    let client = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
+    return (PostgresStore(client: client, logger: logger), [client])
 }
 
 /// A start-up line on stdout, flushed at once (scripts wait for it).

@@ -5,7 +5,7 @@ import YongjunCore
 /// Who is acting, and how to chain what they do into the audit log.
 public struct AuditContext: Sendable {
     public let operatorName: String
-    let chain: AuditChain
+    package let chain: AuditChain
     /// `audit.head` beside the database: the entry count and last hash, sealed with the audit key, so entries cut
     /// off the end are noticed. Written after each commit, never before.
     let headPath: String
@@ -28,7 +28,7 @@ public struct AuditContext: Sendable {
 
     /// Seals the head at an entry once its transaction has committed (registered by `appendAudit`). A failure is
     /// kept for the audited write to report; the head then stays behind, which `audit verify` names.
-    func sealAfterCommit(_ head: AuditHead) {
+    package func sealAfterCommit(_ head: AuditHead) {
         do {
             try advanceHead(to: head)
         } catch {
@@ -37,7 +37,7 @@ public struct AuditContext: Sendable {
     }
 
     /// The error of a seal that failed after this context's last commit, if any.
-    func takeSealFailure() -> (any Error)? {
+    package func takeSealFailure() -> (any Error)? {
         sealFailure.take()
     }
 

@@ -5,6 +5,11 @@ import YongjunCore
 /// An import refused because rows clash with what the register already holds; nothing was written.
 public struct ImportConflicts: UserFacingError, Sendable {
     public let problems: [ImportProblem]
+
+    package init(problems: [ImportProblem]) {
+        self.problems = problems
+    }
+
     public var description: String { "\(problems.count) row(s) conflict with the register; nothing was imported" }
 }
 

@@ -73,22 +73,10 @@ extension AppDatabase {
         now: Date,
         audit: AuditContext? = nil
     ) throws -> Merchant {
-        let action =
-            switch status {
-            case .active: "merchants.reinstate"
-            case .suspended: "merchants.suspend"
-            case .revoked: "merchants.revoke"
-            }
-        let note = AuditNote(action: action, subject: "merchant \(id)", details: reason.map { ["reason": $0] } ?? [:])
+        let note = Merchant.statusChangeNote(id: id, to: status, reason: reason)
         return try write(audit: audit, now: now, note) { db, _ in
             guard var merchant = try Merchant.fetchOne(db, key: id) else { throw RegisterError.merchantNotFound(id) }
-            switch (merchant.status, status) {
-            case (.active, .suspended), (.suspended, .active), (.active, .revoked), (.suspended, .revoked): break
-            case (.revoked, _):
-                throw RegisterError("merchant \(id) (\(merchant.name)) is revoked for good; a revoked shop must apply again in a new batch")
-            default:
-                throw RegisterError("merchant \(id) (\(merchant.name)) is already \(merchant.status.rawValue)")
-            }
+            try merchant.checkStatusChange(to: status)
             merchant.status = status
             merchant.statusReason = reason
             merchant.statusChangedAt = Timestamp.iso(now)
@@ -121,5 +109,29 @@ extension AppDatabase {
     /// The batch that currently takes applications, if any.
     public func openBatch() throws -> Batch? {
         try dbWriter.read { db in try Batch.filter(Column("status") == "open").order(Column("number").desc).fetchOne(db) }
+    }
+}
+
+extension Merchant {
+    /// The one rule for a shop's status changes, whichever store records them.
+    package func checkStatusChange(to status: Status) throws {
+        switch (self.status, status) {
+        case (.active, .suspended), (.suspended, .active), (.active, .revoked), (.suspended, .revoked): return
+        case (.revoked, _):
+            throw RegisterError("merchant \(id ?? 0) (\(name)) is revoked for good; a revoked shop must apply again in a new batch")
+        default:
+            throw RegisterError("merchant \(id ?? 0) (\(name)) is already \(self.status.rawValue)")
+        }
+    }
+
+    /// What the audit log says of a status change.
+    package static func statusChangeNote(id: Int64, to status: Status, reason: String?) -> AuditNote {
+        let action =
+            switch status {
+            case .active: "merchants.reinstate"
+            case .suspended: "merchants.suspend"
+            case .revoked: "merchants.revoke"
+            }
+        return AuditNote(action: action, subject: "merchant \(id)", details: reason.map { ["reason": $0] } ?? [:])
     }
 }

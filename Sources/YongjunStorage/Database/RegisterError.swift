@@ -4,15 +4,15 @@ import YongjunCore
 public struct RegisterError: UserFacingError, Sendable, Equatable {
     public let description: String
 
-    init(_ description: String) {
+    package init(_ description: String) {
         self.description = description
     }
 
-    static func cardNotFound(_ cardNo: String) -> RegisterError {
+    package static func cardNotFound(_ cardNo: String) -> RegisterError {
         RegisterError("no card with card number \(cardNo); check the number or import the card first")
     }
 
-    static func merchantNotFound(_ id: Int64) -> RegisterError {
+    package static func merchantNotFound(_ id: Int64) -> RegisterError {
         RegisterError("no merchant with id \(id); `yongjun merchants add` registers one")
     }
 }

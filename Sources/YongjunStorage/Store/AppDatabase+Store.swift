@@ -23,3 +23,5 @@ extension AppDatabase: Store {
         }
     }
 }
+
+extension AppDatabase: AdminStore {}

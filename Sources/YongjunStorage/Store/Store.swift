@@ -68,6 +68,11 @@ public protocol Store: Sendable {
 
     func statusListSource(today: CalendarDate) async throws -> StatusListSource
     func setServiceState(_ name: String, _ value: String) async throws
+
+    // MARK: Keys
+
+    /// Signing key ids that `keys init` / `keys rotate` recorded in the audit log (a key file without one is suspect).
+    func auditedSigningKeyIDs() async throws -> Set<String>
 }
 
 /// The verification log's shared write transaction, as each request's decision sees it: the register as it stands
@@ -134,4 +139,24 @@ public enum ShortCodeRedemption: Sendable, Equatable {
     case miss
     /// No guess left in a budget: the number was not looked at. Retry after this many seconds.
     case blocked(retryAfter: Int)
+}
+
+/// The bureau's everyday register writes, each audited, on either store: what `yongjun cards …` and
+/// `yongjun merchants …` run. Commands hold an `any AdminStore` and never learn which store it is.
+public protocol AdminStore: Store {
+    func card(number cardNo: String) async throws -> Card?
+    func revokeCard(number cardNo: String, reason: String, now: Date, audit: AuditContext?) async throws
+    func issueActivation(cardNo: String, code: String, now: Date, audit: AuditContext?) async throws
+    func unlockHolder(cardNo: String, now: Date, audit: AuditContext?) async throws
+    func addMerchant(
+        name: String,
+        industry: Industry,
+        address: String?,
+        benefit: String?,
+        now: Date,
+        audit: AuditContext?
+    ) async throws
+        -> Merchant
+    func replaceMerchantKey(merchantID: Int64, with key: MerchantAPIKey, now: Date, audit: AuditContext?) async throws
+    func changeMerchantStatus(id: Int64, to status: Merchant.Status, reason: String?, now: Date, audit: AuditContext?) async throws -> Merchant
 }

@@ -25,14 +25,16 @@ struct CardsActivation: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try global.openDatabase()
         let audit = try global.audit()
-        var generator = SystemRandomNumberGenerator()
-        var rows: [[String]] = []
-        for cardNo in cardNumbers {
-            let code = HolderSecret.activationCode(using: &generator)
-            try database.issueActivation(cardNo: cardNo, code: code, now: Date(), audit: audit)
-            rows.append([cardNo, try database.card(number: cardNo)?.name ?? "", code])
+        let rows = try await global.withAdminStore { store in
+            var generator = SystemRandomNumberGenerator()
+            var rows: [[String]] = []
+            for cardNo in cardNumbers {
+                let code = HolderSecret.activationCode(using: &generator)
+                try await store.issueActivation(cardNo: cardNo, code: code, now: Date(), audit: audit)
+                rows.append([cardNo, try await store.card(number: cardNo)?.name ?? "", code])
+            }
+            return rows
         }
         if let csv {
             let text = csvText(["card_no", "name", "activation_code"], rows)
@@ -57,7 +59,8 @@ struct CardsUnlock: AsyncParsableCommand {
     @Argument(help: "Card number.") var cardNo: String
 
     func run() async throws {
-        try global.openDatabase().unlockHolder(cardNo: cardNo, now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        try await global.withAdminStore { store in try await store.unlockHolder(cardNo: cardNo, now: Date(), audit: audit) }
         print("card \(cardNo) unlocked")
     }
 }

@@ -22,7 +22,8 @@ struct CardsRevoke: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try global.openDatabase().revokeCard(number: cardNo, reason: reason, now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        try await global.withAdminStore { store in try await store.revokeCard(number: cardNo, reason: reason, now: Date(), audit: audit) }
         print("card \(cardNo) revoked")
     }
 }

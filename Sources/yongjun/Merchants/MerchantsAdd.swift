@@ -32,14 +32,17 @@ struct MerchantsAdd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let merchant = try global.openDatabase().addMerchant(
-            name: name.trimmingCharacters(in: .whitespaces),
-            industry: Industry(codeOrLabel: industry) ?? .other,
-            address: address,
-            benefit: benefit,
-            now: Date(),
-            audit: try global.audit()
-        )
+        let audit = try global.audit()
+        let merchant = try await global.withAdminStore { store in
+            try await store.addMerchant(
+                name: name.trimmingCharacters(in: .whitespaces),
+                industry: Industry(codeOrLabel: industry) ?? .other,
+                address: address,
+                benefit: benefit,
+                now: Date(),
+                audit: audit
+            )
+        }
         print(merchant.id ?? 0)
     }
 }

@@ -18,7 +18,8 @@ struct MerchantsKey: AsyncParsableCommand {
     func run() async throws {
         var generator = SystemRandomNumberGenerator()
         let key = MerchantAPIKey.generate(using: &generator)
-        try global.openDatabase().replaceMerchantKey(merchantID: id, with: key, now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        try await global.withAdminStore { store in try await store.replaceMerchantKey(merchantID: id, with: key, now: Date(), audit: audit) }
         print(key.text)
     }
 }

@@ -17,7 +17,10 @@ struct MerchantsSuspend: AsyncParsableCommand {
     func validate() throws { try requireReason(reason) }
 
     func run() async throws {
-        let merchant = try global.openDatabase().changeMerchantStatus(id: id, to: .suspended, reason: reason, now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        let merchant = try await global.withAdminStore { store in
+            try await store.changeMerchantStatus(id: id, to: .suspended, reason: reason, now: Date(), audit: audit)
+        }
         printLine("merchant \(id) (\(merchant.name)) suspended")
     }
 }
@@ -34,7 +37,10 @@ struct MerchantsReinstate: AsyncParsableCommand {
     @Option(help: "Note for the record.") var note: String?
 
     func run() async throws {
-        let merchant = try global.openDatabase().changeMerchantStatus(id: id, to: .active, reason: note, now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        let merchant = try await global.withAdminStore { store in
+            try await store.changeMerchantStatus(id: id, to: .active, reason: note, now: Date(), audit: audit)
+        }
         printLine("merchant \(id) (\(merchant.name)) reinstated")
     }
 }
@@ -53,7 +59,10 @@ struct MerchantsRevoke: AsyncParsableCommand {
     func validate() throws { try requireReason(reason) }
 
     func run() async throws {
-        let merchant = try global.openDatabase().changeMerchantStatus(id: id, to: .revoked, reason: reason, now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        let merchant = try await global.withAdminStore { store in
+            try await store.changeMerchantStatus(id: id, to: .revoked, reason: reason, now: Date(), audit: audit)
+        }
         printLine("merchant \(id) (\(merchant.name)) revoked")
     }
 }

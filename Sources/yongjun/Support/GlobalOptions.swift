@@ -30,9 +30,17 @@ struct GlobalOptions: ParsableArguments {
         return value?.isEmpty == false ? value : nil
     }
 
-    /// The database, created and migrated on first use.
+    /// The SQLite database, created and migrated on first use. Commands that run on either store use
+    /// `withAdminStore`; the others say so plainly when a PostgreSQL store is named, rather than quietly using the file.
     func openDatabase() throws -> AppDatabase {
-        try AppDatabase.open(in: dataDirectory)
+        if databaseURL != nil {
+            throw CLIFailure(
+                message: "This command works on the embedded SQLite store only, and a PostgreSQL store is named (--database or "
+                    + "YONGJUN_DATABASE). On PostgreSQL use: serve, store copy, cards revoke/activation/unlock, "
+                    + "merchants add/key/suspend/reinstate/revoke; run the others on a SQLite copy."
+            )
+        }
+        return try AppDatabase.open(in: dataDirectory)
     }
 
     var keyStore: KeyStore { KeyStore(directory: dataDirectory) }

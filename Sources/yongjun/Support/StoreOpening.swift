@@ -1,0 +1,26 @@
+import Foundation
+import Logging
+import PostgresNIO
+import YongjunPostgres
+import YongjunStorage
+
+extension GlobalOptions {
+    /// Runs `body` on the store this command names: the PostgreSQL database of `--database` / `YONGJUN_DATABASE`
+    /// (migrated first; its pool closed when `body` returns), else the embedded SQLite file in the data directory.
+    func withAdminStore<T: Sendable>(_ body: (any AdminStore) async throws -> T) async throws -> T {
+        guard let databaseURL else { return try await body(try openDatabase()) }
+        let url = try PostgresURL(databaseURL)
+        let logger = Self.storeLogger
+        return try await PostgresClient.withRunning(url.configuration, logger: logger) { client in
+            try await PostgresMigrator().migrate(client, logger: logger)
+            return try await body(PostgresStore(client: client, logger: logger))
+        }
+    }
+
+    /// Warnings and errors of the PostgreSQL client, on stderr (stdout carries what scripts read).
+    static var storeLogger: Logger {
+        var logger = Logger(label: "yongjun.postgres") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        return logger
+    }
+}

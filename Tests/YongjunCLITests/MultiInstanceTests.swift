@@ -1,0 +1,174 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Two `yongjun serve` processes on one real PostgreSQL: what one instance hands out or records, the other honours.
+/// The register is built on SQLite with the CLI and moved over with `yongjun store copy`, as a city would move.
+@Suite("Two instances on one PostgreSQL store", .timeLimit(.minutes(4)))
+struct MultiInstanceTests {
+    /// A register on PostgreSQL and two instances serving it, each with its own data directory (lock, copied keys).
+    struct Cluster {
+        let cli: CLI
+        let other: CLI
+        let database: String
+        let key: String
+        let a: ServerProcess
+        let b: ServerProcess
+
+        var env: [String: String] { ["YONGJUN_DATABASE": database] }
+
+        init(cards: Int = 0, serverArguments: [String] = []) async throws {
+            cli = try CLI()
+            other = try CLI()
+            key = try cli.prepare()
+            if cards > 0 {
+                let rows = (0..<cards).map { index in
+                    "LZ8\(String(format: "%05d", index)),持证人\(index),\(CLI.idNumber(String(format: "44188219600101%03d", index % 1000))),veteran,2099-12-31,"
+                }
+                let file = try cli.write("more.csv", "card_no,name,id_number,category,valid_until,phone\n" + rows.joined(separator: "\n") + "\n")
+                #expect(try cli.run("cards", "import", file).status == 0)
+            }
+            database = try await PostgresServer.running().createDatabase()
+            let copy = try cli.run("store", "copy", "--from", "sqlite:" + cli.dataDirectory, "--to", database)
+            #expect(copy.status == 0, "\(copy.stdout)\(copy.stderr)")
+            // The second instance's own data directory holds only the keys (0600), copied as an operator would.
+            try FileManager.default.createDirectory(atPath: other.dataDirectory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: cli.dataDirectory + "/keys", toPath: other.dataDirectory + "/keys")
+            a = try ServerProcess(cli: cli, extraArguments: ["--database", database, "--rate-limit", "0"] + serverArguments)
+            b = try ServerProcess(cli: other, extraArguments: ["--database", database, "--rate-limit", "0"] + serverArguments)
+        }
+
+        /// A holder session for LZ0001 on instance A, activated with a code issued on PostgreSQL through the CLI.
+        func holderSession() async throws -> String {
+            let code = try cli.run(["cards", "activation", "LZ0001"], environment: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let reply = try await a.client.json("/api/v1/holder/activate", ["cardNo": "LZ0001", "activationCode": code, "pin": "482913"])
+            #expect(reply.status == 200, "\(reply.body)")
+            return try #require(reply.cookieValue("yj_session"))
+        }
+
+        func stop() {
+            _ = a.stop()
+            _ = b.stop()
+            cli.remove()
+            other.remove()
+        }
+    }
+
+    @Test("a code from A verifies at B; the same code at the same shop via A then B is already_used_here; a 9-digit number from A works at B once")
+    func codesAcrossInstances() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        let session = try await cluster.holderSession()
+        let first = try await cluster.a.client.holderCode(session: session)
+        let atB = try await cluster.b.client.verify(first.code, key: cluster.key)
+        #expect(atB.status == 200 && atB.json["valid"] as? Bool == true, "\(atB.body)")
+
+        let second = try await cluster.a.client.holderCode(session: session)
+        #expect(try await cluster.a.client.verify(second.code, key: cluster.key).json["valid"] as? Bool == true)
+        #expect(try await cluster.b.client.verify(second.code, key: cluster.key).reason == "already_used_here")
+
+        let third = try await cluster.a.client.holderCode(session: session)
+        let number = try await cluster.b.client.verify(third.shortCode, key: cluster.key)
+        #expect(number.json["valid"] as? Bool == true, "the number A showed works at B: \(number.body)")
+        #expect(try await cluster.a.client.verify(third.shortCode, key: cluster.key).reason == "unknown_short_code", "and only once")
+        #expect(try await cluster.b.client.verify(third.shortCode, key: cluster.key).reason == "unknown_short_code")
+    }
+
+    @Test("a retry with the same nonce on the other instance gets the first answer, not a second record")
+    func nonceAcrossInstances() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        let session = try await cluster.holderSession()
+        let code = try await cluster.a.client.holderCode(session: session).code
+        let first = try await cluster.a.client.verify(code, key: cluster.key, nonce: "till-7-0001")
+        let retry = try await cluster.b.client.verify(code, key: cluster.key, nonce: "till-7-0001")
+        #expect(first.json["valid"] as? Bool == true)
+        #expect(retry.body == first.body, "the retry is answered with the first answer")
+        let server = try PostgresServer.running()
+        #expect(try server.psql(cluster.database, "SELECT count(*) FROM verifications WHERE nonce = 'till-7-0001'") == "1")
+    }
+
+    @Test("64 concurrent redemptions of one code at one shop across both instances give exactly one valid")
+    func concurrentRedemptions() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        let session = try await cluster.holderSession()
+        let code = try await cluster.a.client.holderCode(session: session).code
+        let clients = [cluster.a.client, cluster.b.client]
+        let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
+            for index in 0..<64 { group.addTask { try await clients[index % 2].verify(code, key: cluster.key) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0.status == 200 })
+        #expect(replies.filter { $0.json["valid"] as? Bool == true }.count == 1)
+        #expect(replies.filter { $0.reason == "already_used_here" }.count == 63)
+        let server = try PostgresServer.running()
+        #expect(try server.psql(cluster.database, "SELECT count(*) FROM verifications WHERE valid = 1") == "1")
+    }
+
+    @Test("a card revoked and a shop suspended through the CLI are refused by both instances at once (well within 1 s)")
+    func revocationReachesBoth() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        let session = try await cluster.holderSession()
+        let forA = try await cluster.a.client.holderCode(session: session).code
+        let forB = try await cluster.b.client.holderCode(session: session).code
+        // Both instances have read (and cached) the card and the shop before the revocation.
+        let warm = try await cluster.b.client.holderCode(session: session).code
+        #expect(try await cluster.a.client.verify(warm, key: cluster.key).json["valid"] as? Bool == true)
+        #expect(try await cluster.b.client.verify(warm, key: cluster.key).reason == "already_used_here")
+
+        let revoke = try cluster.cli.run(["cards", "revoke", "LZ0001", "--reason", "遗失"], environment: cluster.env)
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        let revokedAt = ContinuousClock.now
+        let atA = try await cluster.a.client.verify(forA, key: cluster.key)
+        let atB = try await cluster.b.client.verify(forB, key: cluster.key)
+        let seen = ContinuousClock.now - revokedAt
+        #expect(atA.reason == "card_revoked", "\(atA.body)")
+        #expect(atB.reason == "card_revoked", "\(atB.body)")
+        #expect(seen < .seconds(1), "both answers came \(seen) after the revocation committed")
+
+        let other = try await cluster.a.client.holderCode(
+            session: try await { () async throws -> String in
+                // LZ0002 signs in too, so the shop has a valid code to be refused for.
+                let code = try cluster.cli.run(["cards", "activation", "LZ0002"], environment: cluster.env).stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                let reply = try await cluster.b.client.json("/api/v1/holder/activate", ["cardNo": "LZ0002", "activationCode": code, "pin": "482913"])
+                return try #require(reply.cookieValue("yj_session"))
+            }()
+        ).code
+        let shop = try cluster.cli.run(["merchants", "list", "--json"]).stdout
+        let shopID = try #require((try JSONSerialization.jsonObject(with: Data(shop.utf8)) as? [[String: Any]])?.first?["id"] as? Int)
+        #expect(try cluster.cli.run(["merchants", "suspend", String(shopID), "--reason", "整改"], environment: cluster.env).status == 0)
+        #expect(try await cluster.a.client.verify(other, key: cluster.key).error == "merchant_suspended")
+        #expect(try await cluster.b.client.verify(other, key: cluster.key).error == "merchant_suspended")
+        #expect(try cluster.cli.run(["merchants", "reinstate", String(shopID)], environment: cluster.env).status == 0)
+        #expect(try await cluster.b.client.verify(other, key: cluster.key).json["valid"] as? Bool == true, "reinstated on both")
+    }
+
+    @Test("the guess budget for 9-digit numbers is one budget across both instances")
+    func sharedGuessBudget() async throws {
+        let cluster = try await Cluster()
+        defer { cluster.stop() }
+        let clients = [cluster.a.client, cluster.b.client]
+        let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
+            for index in 0..<60 {
+                group.addTask { try await clients[index % 2].verify(String(format: "5000000%02d", index), key: cluster.key) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(replies.filter { $0.reason == "unknown_short_code" }.count == 10, "the shop's 10 guesses, not 10 per instance")
+        #expect(replies.filter { $0.status == 429 }.count == 50)
+    }
+
+    @Test("a command that only runs on SQLite says so when a PostgreSQL store is named, and changes nothing")
+    func sqliteOnlyCommandsSaySo() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let database = try await PostgresServer.running().createDatabase()
+        let result = try cli.run(["reports", "verifications"], environment: ["YONGJUN_DATABASE": database])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("embedded SQLite store only"), "\(result.stderr)")
+    }
+}
