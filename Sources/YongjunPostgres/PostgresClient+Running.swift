@@ -10,7 +10,11 @@ extension PostgresClient {
         logger: Logger,
         _ body: (PostgresClient) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool warns when leased before its run task got going, a harmless race here; its failures still
+        // reach `body` as thrown errors.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

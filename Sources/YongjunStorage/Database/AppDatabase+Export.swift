@@ -128,11 +128,26 @@ public final class DatabaseExport: Sendable {
         var ordered: [ExportTable] = []
         while !pending.isEmpty {
             let done = Set(ordered.map(\.name))
-            // A table whose references are all placed goes next; in a cycle, the first by name.
-            let index = pending.firstIndex { $0.references.isSubset(of: done) } ?? 0
+            // A table whose references are all placed goes next; if none is, the first table on a cycle of
+            // references (merchants and applications name each other), so that its dependants follow it.
+            let index =
+                pending.firstIndex { $0.references.isSubset(of: done) }
+                ?? pending.firstIndex { table in reaches(table.name, from: table, in: pending) } ?? 0
             ordered.append(pending.remove(at: index))
         }
         return ordered
+    }
+
+    /// True if following references from `table` among `tables` leads to `name`.
+    private static func reaches(_ name: String, from table: ExportTable, in tables: [ExportTable]) -> Bool {
+        var seen: Set<String> = []
+        var next = Array(table.references)
+        while let current = next.popLast() {
+            if current == name { return true }
+            guard seen.insert(current).inserted, let found = tables.first(where: { $0.name == current }) else { continue }
+            next += found.references
+        }
+        return false
     }
 
     private static func describe(_ db: Database, _ name: String) throws -> ExportTable {
