@@ -10,19 +10,29 @@ extension PostgresClient {
         logger: Logger,
         _ body: (PostgresClient) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool warns when leased before its run task got going, a harmless race here; its failures still
+        // reach `body` as thrown errors.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             return try await body(client)
         }
     }
+}
 
+extension PostgresClient {
     /// `withTransaction`, but throwing the error that made the transaction fail (the body's, BEGIN's or COMMIT's)
     /// instead of PostgresNIO's wrapper, so typed errors reach the caller as they were thrown.
-    public func inTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    public func inTransaction<T>(
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending T
+    ) async throws -> sending T {
         do {
-            return try await withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await withTransaction(logger: logger, isolation: isolation, body)
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }

@@ -22,7 +22,7 @@ struct Yongjun: AsyncParsableCommand {
         subcommands: [
             Serve.self, KeysCommand.self, CardsCommand.self, MerchantsCommand.self, BatchesCommand.self, ApplicationsCommand.self,
             ReportsCommand.self, AuditCommand.self, ConfigCommand.self, BackupCommand.self, RestoreCommand.self, ShopCommand.self,
-            ReceiptsCommand.self,
+            ReceiptsCommand.self, StoreCommand.self,
         ]
     )
 

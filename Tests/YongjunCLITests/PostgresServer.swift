@@ -81,13 +81,23 @@ final class PostgresServer: Sendable {
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard exitStatus(of: process) == 0 else {
             throw StartFailure(
                 description: "\(tool) \(arguments.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self))"
                     + " (PostgreSQL missing? run scripts/install-deps --test)"
             )
         }
         return String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Reaps `process` with waitpid: Foundation's `waitUntilExit` never returns for a child that started
+    /// PostgreSQL through runuser and pg_ctl, though the child is gone. If Foundation reaped it first, asks it.
+    private static func exitStatus(of process: Process) -> Int32 {
+        var status: Int32 = 0
+        guard waitpid(process.processIdentifier, &status, 0) == process.processIdentifier else {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }

@@ -11,10 +11,43 @@ extension AppDatabase {
     }
 
     static func verifyAudit(_ db: Database, chain: AuditChain, seal: AuditSeal, keyIDs: [String]) throws -> AuditVerification {
-        let entries = try auditEntries(db)
+        AuditVerification(entries: try auditEntries(db), rows: try auditStateRows(db), chain: chain, seal: seal, keyIDs: keyIDs)
+    }
+
+    /// The rows the state check compares with the log, from SQLite.
+    static func auditStateRows(_ db: Database) throws -> AuditStateRows {
+        AuditStateRows(
+            merchants: try Row.fetchAll(db, sql: "SELECT id, status, application_id FROM merchants ORDER BY id").map { ($0[0], $0[1], $0[2]) },
+            cards: try Row.fetchAll(db, sql: "SELECT card_no, status FROM cards ORDER BY card_no").map { ($0[0], $0[1]) },
+            applications: try Row.fetchAll(db, sql: "SELECT id, stage FROM applications ORDER BY id").map { ($0[0], $0[1]) }
+        )
+    }
+}
+
+/// The rows `audit verify` compares with the replayed log, in key order, from whichever store holds them.
+public struct AuditStateRows: Sendable {
+    public var merchants: [(id: Int64, status: String, applicationID: Int64?)]
+    public var cards: [(cardNo: String, status: String)]
+    public var applications: [(id: Int64, stage: String)]
+
+    public init(
+        merchants: [(id: Int64, status: String, applicationID: Int64?)],
+        cards: [(cardNo: String, status: String)],
+        applications: [(id: Int64, stage: String)]
+    ) {
+        self.merchants = merchants
+        self.cards = cards
+        self.applications = applications
+    }
+}
+
+extension AuditVerification {
+    /// Checks entries (in `seq` order) and the register's rows, read from any store: the chain and its sealed head,
+    /// the state against the replayed log, and that every signing key file in `keyIDs` has its entry.
+    public init(entries: [AuditEntry], rows: AuditStateRows, chain: AuditChain, seal: AuditSeal, keyIDs: [String]) {
         let replay = AuditReplay(entries: entries)
-        let (state, checked) = try stateProblems(db, replay)
-        return AuditVerification(
+        let (state, checked) = Self.stateProblems(rows, replay)
+        self.init(
             entries: entries.count,
             seal: seal,
             chain: chain.firstProblem(in: entries, seal: seal),
@@ -26,16 +59,13 @@ extension AppDatabase {
     }
 
     /// Compares every shop's status, card's status and application's stage with the replayed log.
-    static func stateProblems(_ db: Database, _ replay: AuditReplay) throws -> ([StateProblem], (Int, Int, Int)) {
+    static func stateProblems(_ rows: AuditStateRows, _ replay: AuditReplay) -> ([StateProblem], (Int, Int, Int)) {
         var problems: [StateProblem] = []
         func expected(_ fact: AuditReplay.Fact?, otherwise: String) -> String {
             fact.map { "'\($0.value)' (entry \($0.seq))" } ?? otherwise
         }
-        let merchants = try Row.fetchAll(db, sql: "SELECT id, status, application_id FROM merchants ORDER BY id")
-        for row in merchants {
-            let id: Int64 = row[0]
-            let status: String = row[1]
-            let applicationID: Int64? = row[2]
+        let merchants = rows.merchants
+        for (id, status, applicationID) in merchants {
             if let fact = replay.merchantStatus[id] {
                 if fact.value != status {
                     problems.append(
@@ -66,15 +96,13 @@ extension AppDatabase {
                 )
             }
         }
-        let merchantIDs = Set(merchants.map { $0[0] as Int64 })
+        let merchantIDs = Set(merchants.map(\.id))
         for (id, fact) in replay.merchantStatus.sorted(by: { $0.key < $1.key }) where !merchantIDs.contains(id) {
             problems.append(StateProblem(table: "merchants", row: "id \(id)", field: "id", found: "missing", expected: "a shop (entry \(fact.seq))"))
         }
 
-        let cards = try Row.fetchAll(db, sql: "SELECT card_no, status FROM cards ORDER BY card_no")
-        for row in cards {
-            let cardNo: String = row[0]
-            let status: String = row[1]
+        let cards = rows.cards
+        for (cardNo, status) in cards {
             let revokedBy = replay.revokedCards[cardNo]
             let should = revokedBy == nil ? "active" : "revoked"
             if status != should {
@@ -101,10 +129,8 @@ extension AppDatabase {
             )
         }
 
-        let applications = try Row.fetchAll(db, sql: "SELECT id, stage FROM applications ORDER BY id")
-        for row in applications {
-            let id: Int64 = row[0]
-            let stage: String = row[1]
+        let applications = rows.applications
+        for (id, stage) in applications {
             let fact = replay.applicationStage[id]
             if stage != (fact?.value ?? "materials") {
                 problems.append(
@@ -118,7 +144,7 @@ extension AppDatabase {
                 )
             }
         }
-        let applicationIDs = Set(applications.map { $0[0] as Int64 })
+        let applicationIDs = Set(applications.map(\.id))
         for (id, fact) in replay.applicationStage.sorted(by: { $0.key < $1.key }) where !applicationIDs.contains(id) {
             problems.append(
                 StateProblem(table: "applications", row: "id \(id)", field: "id", found: "missing", expected: "an application (entry \(fact.seq))")
@@ -127,6 +153,9 @@ extension AppDatabase {
         return (problems, (merchants.count, cards.count, applications.count))
     }
 
+}
+
+extension AppDatabase {
     /// Seals the head at the log's current end after an operator checked why it did not match (a crash between
     /// commit and seal, an old-format head). The reseal is itself an entry, naming what the head said before.
     public func resealAudit(_ audit: AuditContext, now: Date) throws -> (before: AuditSeal, head: AuditHead) {

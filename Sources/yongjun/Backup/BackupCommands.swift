@@ -12,7 +12,8 @@ struct BackupCommand: AsyncParsableCommand {
             Uses SQLite's online backup API, so the copy is consistent even under load. The file is created
             owner-only (0600) from its first byte under a temporary name, never through a symlink, and its audit
             log is sealed with the audit key so `restore` notices entries cut off its end. Keys are not in the
-            database: back up the keys/ folder separately (see deploy/OPERATIONS.md).
+            database: back up the keys/ folder separately (see deploy/OPERATIONS.md). With the register in
+            PostgreSQL (YONGJUN_DATABASE), use pg_dump -Fc instead; this command then says so and stops.
 
             Example: yongjun --data-dir /var/lib/yongjun backup /var/backups/yongjun/yongjun-$(date +%F).sqlite
             """
@@ -22,6 +23,7 @@ struct BackupCommand: AsyncParsableCommand {
     @Argument(help: "The new backup file (must not exist).") var path: String
 
     func run() async throws {
+        try PostgresBackupRefusal.refuseIfNamed("backup", databaseURL: global.databaseURL, keysPath: global.keyStore.path)
         let (report, warning) = try global.openDatabase().backup(to: path, audit: try global.audit(), now: Date())
         print(
             "backup written to \(report.path): \(report.bytes) bytes, integrity ok, \(report.cards) cards, \(report.merchants) merchants, \(report.verifications) verifications, \(report.auditEntries) audit entries sealed"
@@ -39,7 +41,8 @@ struct RestoreCommand: AsyncParsableCommand {
             Checks before it replaces anything: SQLite integrity, migrations this version knows, the backup's seal,
             its audit chain, the register's state against its audit log, and that its signing keys are in keys/.
             Refuses if any check fails, and while `yongjun serve` runs on the data directory. --check-only prints
-            every check and changes nothing. Restore keys/ from its own backup first.
+            every check and changes nothing. Restore keys/ from its own backup first. With the register in
+            PostgreSQL (YONGJUN_DATABASE), use pg_restore instead; this command then says so and stops.
 
             Example: yongjun --data-dir /var/lib/yongjun restore /var/backups/yongjun/yongjun-2026-11-28.sqlite
             """
@@ -51,6 +54,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Accept a backup made before backups were sealed (its audit log's end cannot be checked).") var allowUnsealed = false
 
     func run() async throws {
+        try PostgresBackupRefusal.refuseIfNamed("restore", databaseURL: global.databaseURL, keysPath: global.keyStore.path)
         // `keys init` here would make a new audit key that cannot check the backup's log: say what to restore first.
         guard global.keyStore.isInitialized else {
             throw CLIFailure(
