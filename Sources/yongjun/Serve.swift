@@ -40,9 +40,8 @@ struct Serve: AsyncParsableCommand {
             throw CLIFailure(message: "another yongjun server is already running on \(directory.path)")
         }
         defer { lock.release() }
-        let (database, storeServices) = try await openStore(settings, directory: directory, logger: logger)
+        let (database, storeServices, audited) = try await openStore(settings, directory: directory, logger: logger)
         raiseOpenFileLimit()
-        let audited = try await database.auditedSigningKeyIDs()
         for kid in keys.keyRing.keys.map(\.kid) where !audited.contains(kid) {
             // A key file nobody recorded could have been planted; the bureau must look before trusting its codes.
             logger.warning(
@@ -78,15 +77,20 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// The store `settings` name: PostgreSQL (migrated now; its connection pool is a service to run) when `database_url`
-/// is set, else the SQLite file in the data directory.
-func openStore(_ settings: ServerSettings, directory: DataDirectory, logger: Logger) async throws -> (any Store, [any Service]) {
-    guard let databaseURL = settings.databaseURL else { return (try AppDatabase.open(in: directory), []) }
+/// is set, else the SQLite file in the data directory; and the signing key ids its audit log records.
+func openStore(_ settings: ServerSettings, directory: DataDirectory, logger: Logger) async throws -> (any Store, [any Service], Set<String>) {
+    guard let databaseURL = settings.databaseURL else {
+        let database = try AppDatabase.open(in: directory)
+        return (database, [], try database.auditedSigningKeyIDs())
+    }
     let url = try PostgresURL(databaseURL)
-    try await PostgresClient.withRunning(url.configuration, logger: logger) { client in
+    // Before the service group runs the pool for good, a pool of its own for the migration and the key check.
+    let audited = try await PostgresClient.withRunning(url.configuration, logger: logger) { client in
         try await PostgresMigrator().migrate(client, logger: logger)
+        return try await PostgresStore(client: client, logger: logger).auditedSigningKeyIDs()
     }
     let client = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
-    return (PostgresStore(client: client, logger: logger), [client])
+    return (PostgresStore(client: client, logger: logger), [client], audited)
 }
 
 /// A start-up line on stdout, flushed at once (scripts wait for it).
