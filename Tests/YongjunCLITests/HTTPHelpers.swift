@@ -201,3 +201,10 @@ extension HTTPClient {
         return (try #require(reply.json["code"] as? String), try #require(reply.json["shortCode"] as? String))
     }
 }
+
+extension OccupiedPort {
+    /// A port free right now (taken and released), for a program the test starts.
+    static func freePort() throws -> Int {
+        try OccupiedPort().port
+    }
+}

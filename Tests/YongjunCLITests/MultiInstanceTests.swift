@@ -161,6 +161,66 @@ struct MultiInstanceTests {
         #expect(replies.filter { $0.status == 429 }.count == 50)
     }
 
+    @Test("kill -9 of one instance under load through nginx: no acknowledged verification is missing, the other keeps answering")
+    func killOneUnderLoad() async throws {
+        let cluster = try await Cluster(cards: 240)
+        defer { cluster.stop() }
+        let cardNumbers = ["LZ0001", "LZ0002"] + (0..<240).map { "LZ8\(String(format: "%05d", $0))" }
+        let codes = try cluster.cli.run(["cards", "code", "--lifetime", "1800"] + cardNumbers).stdout.split(separator: "\n").map(String.init)
+        #expect(codes.count == cardNumbers.count)
+        let nginx = try NginxFront(instances: [cluster.a.port, cluster.b.port])
+        defer { nginx.stop() }
+        let client = HTTPClient(nginx.baseURL)
+        let start = ContinuousClock.now
+        let killedAt = Mutex<ContinuousClock.Instant?>(nil)
+        let results = try await withThrowingTaskGroup(of: [(nonce: String, sentAfterKill: Bool, reply: HTTPReply?)].self) { group in
+            let workers = 12
+            for worker in 0..<workers {
+                group.addTask {
+                    var results: [(nonce: String, sentAfterKill: Bool, reply: HTTPReply?)] = []
+                    for index in stride(from: worker, to: codes.count, by: workers) {
+                        let nonce = "load-\(index)"
+                        let afterKill = killedAt.withLock { $0 } != nil
+                        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["code": codes[index], "nonce": nonce]), as: UTF8.self)
+                        let reply = try? await client.send(
+                            "POST",
+                            "/api/v1/verifications",
+                            headers: ["Authorization": "Bearer \(cluster.key)", "Content-Type": "application/json", "Idempotency-Key": nonce],
+                            body: body
+                        )
+                        results.append((nonce, afterKill, reply))
+                    }
+                    return results
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(700))
+                kill(cluster.a.process.processIdentifier, SIGKILL)
+                killedAt.withLock { $0 = ContinuousClock.now }
+                return []
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(killedAt.withLock { $0 } != nil && ContinuousClock.now - start < .seconds(120))
+        let acknowledged = results.compactMap { result -> (String, String)? in
+            guard let reply = result.reply, reply.status == 200, let id = reply.json["verificationId"] as? String else { return nil }
+            return (result.nonce, id)
+        }
+        let afterKill = results.filter { $0.sentAfterKill }
+        #expect(!afterKill.isEmpty, "the load went on after the kill")
+        #expect(afterKill.filter { $0.reply?.status == 200 }.count == afterKill.count, "B answered everything sent after the kill")
+        let ids = acknowledged.map { "'\($0.1)'" }.joined(separator: ",")
+        let server = try PostgresServer.running()
+        let found = try server.psql(cluster.database, "SELECT count(*) FROM verifications WHERE id IN (\(ids))")
+        #expect(found == String(acknowledged.count), "every acknowledged verification is recorded (\(acknowledged.count) acknowledged)")
+        let duplicates = try server.psql(
+            cluster.database,
+            "SELECT count(*) FROM (SELECT nonce FROM verifications WHERE nonce LIKE 'load-%' GROUP BY nonce HAVING count(*) > 1) d"
+        )
+        #expect(duplicates == "0", "a resent request never made a second record")
+        #expect(try await cluster.b.client.send("GET", "/healthz").status == 200)
+    }
+
     @Test("a command that only runs on SQLite says so when a PostgreSQL store is named, and changes nothing")
     func sqliteOnlyCommandsSaySo() async throws {
         let cli = try CLI()
@@ -170,5 +230,31 @@ struct MultiInstanceTests {
         let result = try cli.run(["audit", "verify"], environment: ["YONGJUN_DATABASE": database])
         #expect(result.status != 0)
         #expect(result.stderr.contains("embedded SQLite store only"), "\(result.stderr)")
+    }
+}
+
+/// The repository's nginx site and upstream (deploy/nginx-sandbox.sh, plain HTTP) in front of instances on loopback,
+/// without the per-address rate limits (the whole load comes from one address here).
+final class NginxFront: @unchecked Sendable {
+    let work: String
+    let baseURL: URL
+
+    init(instances: [Int]) throws {
+        work = NSTemporaryDirectory() + "yongjun-nginx-\(UUID().uuidString)"
+        let port = try OccupiedPort.freePort()
+        let redirect = try OccupiedPort.freePort()
+        let script = CLI.packageRoot.appendingPathComponent("deploy/nginx-sandbox.sh").path
+        try PostgresServer.run("/bin/bash", [script, work, String(port), String(redirect), "plain"] + instances.map(String.init))
+        let site = work + "/site.conf"
+        let text = try String(contentsOfFile: site, encoding: .utf8)
+        try text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("limit_req ") }.joined(separator: "\n")
+            .write(toFile: site, atomically: true, encoding: .utf8)
+        try PostgresServer.run("/usr/sbin/nginx", ["-p", work, "-c", work + "/nginx.conf"])
+        baseURL = URL(string: "http://127.0.0.1:\(port)")!
+    }
+
+    func stop() {
+        _ = try? PostgresServer.run("/usr/sbin/nginx", ["-p", work, "-c", work + "/nginx.conf", "-s", "stop"])
+        try? FileManager.default.removeItem(atPath: work)
     }
 }
