@@ -31,25 +31,9 @@ SERVER_PID=$!
 for _ in $(seq 50); do grep -q "serving on" "$WORK/server.log" && break; sleep 0.2; done
 grep -q "serving on" "$WORK/server.log" || { cat "$WORK/server.log"; echo "FAIL: yongjun did not start"; exit 1; }
 
-# 3. The site file, with this run's ports and certificate paths, inside a minimal nginx.conf.
+# 3. The site file and the upstream (rendered for this run's ports and certificate paths), inside a minimal nginx.conf.
 HTTPS_PORT=$(free_port); HTTP_PORT=$(free_port)
-mkdir -p "$WORK/logs"
-sed -e "s#listen 443 ssl http2;#listen 127.0.0.1:$HTTPS_PORT ssl http2;#" -e "/listen \[::\]:443/d" \
-    -e "s#listen 80;#listen 127.0.0.1:$HTTP_PORT;#" -e "/listen \[::\]:80/d" \
-    -e "s#/etc/yongjun/tls/#$WORK/tls/#" -e "s#server 127.0.0.1:8080;#server 127.0.0.1:$APP_PORT;#" \
-    "$ROOT/deploy/nginx/yongjun.conf" >"$WORK/site.conf"
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log $WORK/logs/access.log;
-    client_body_temp_path $WORK/body; proxy_temp_path $WORK/proxy;
-    fastcgi_temp_path $WORK/fastcgi; uwsgi_temp_path $WORK/uwsgi; scgi_temp_path $WORK/scgi;
-    include $WORK/site.conf;
-}
-CONF
+"$ROOT/deploy/nginx-sandbox.sh" "$WORK" "$HTTPS_PORT" "$HTTP_PORT" "$WORK/tls" "$APP_PORT"
 nginx -t -p "$WORK" -c "$WORK/nginx.conf" 2>&1 | sed 's/^/nginx -t: /'
 nginx -p "$WORK" -c "$WORK/nginx.conf"
 NGINX_STARTED=1
@@ -70,6 +54,17 @@ if curl -s --cacert /etc/ssl/certs/ca-certificates.crt $RESOLVE "https://yongjun
   echo "FAIL: the dev certificate was trusted without the dev CA"; exit 1
 fi
 echo "PASS: HTTPS verification through nginx with the dev CA: $ANSWER"
+
+# 4a. With Idempotency-Key the request takes nginx's retryable detour; a repeat gets the first answer back.
+CODE=$("$BIN" cards code LZ9000001)
+keyed() {
+  curl -sS --fail-with-body --cacert "$WORK/tls/ca.crt" $RESOLVE -H "Authorization: Bearer $KEY" \
+    -H 'Idempotency-Key: deploy-check-1' -d "{\"code\":\"$CODE\"}" "https://yongjun.local:$HTTPS_PORT/api/v1/verifications"
+}
+FIRST=$(keyed); AGAIN=$(keyed)
+echo "$FIRST" | grep -q '"valid":true' || { echo "FAIL: keyed answer through nginx: $FIRST"; exit 1; }
+[ "$FIRST" = "$AGAIN" ] || { echo "FAIL: a repeat with the same Idempotency-Key got another answer: $AGAIN"; exit 1; }
+echo "PASS: Idempotency-Key through nginx: the repeat got the first answer"
 
 # 4b. Page cookies through nginx are Secure (nginx terminates TLS and says so; yongjun trusts it as trusted_proxy),
 # while plain HTTP straight to yongjun gets no Secure flag.
