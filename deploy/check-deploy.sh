@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Checks deploy/ for real: `nginx -t` on the site, an HTTPS verification through nginx (dev CA from certs/)
-# to a running Yongjun, and `systemd-analyze verify` on the unit. Used by the test suite; runs by hand too:
+# to a running Yongjun, and `systemd-analyze verify` on the unit and on the template for several instances.
+# Used by the test suite; runs by hand too:
 #   deploy/check-deploy.sh [path/to/yongjun]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${1:-$ROOT/.build/debug/yongjun}
+BIN=$(realpath "${1:-$ROOT/.build/debug/yongjun}")
 WORK=$(mktemp -d /tmp/yongjun-deploy-XXXXXX)
 SERVER_PID=""; NGINX_STARTED=""
 cleanup() {
@@ -76,14 +77,20 @@ if grep -i '^set-cookie: yj_csrf=' "$WORK/direct-headers" | grep -qi '; *secure'
 fi
 echo "PASS: page cookies are Secure behind nginx and not over plain HTTP"
 
-# 5. The systemd unit, pointed at this binary.
-if command -v systemd-analyze >/dev/null; then
+# 5. The systemd unit and the template for several instances (checked as instance yongjun@8081), pointed at this binary.
+verify_unit() { # FILE UNIT_TO_CHECK
+  mkdir -p "$WORK/units"
   sed -e "s#/usr/local/bin/yongjun#$BIN#" -e "s#^User=yongjun#User=root#" -e "s#^Group=yongjun#Group=root#" \
-    "$ROOT/deploy/systemd/yongjun.service" >"$WORK/yongjun.service"
-  OUTPUT=$(systemd-analyze verify "$WORK/yongjun.service" 2>&1 || true)
-  PROBLEMS=$(echo "$OUTPUT" | grep -i "yongjun.service" | grep -vi "not found\|No such file\|Failed to .* bus\|Cannot find unit" || true)
-  [ -z "$PROBLEMS" ] || { echo "$OUTPUT"; echo "FAIL: systemd-analyze verify"; exit 1; }
-  echo "PASS: systemd-analyze verify deploy/systemd/yongjun.service${OUTPUT:+ (notes: $(echo "$OUTPUT" | head -2 | tr '\n' ' '))}"
+    "$ROOT/deploy/systemd/$1" >"$WORK/units/$1"
+  local output problems
+  output=$(systemd-analyze verify "$WORK/units/$2" 2>&1 || true)
+  problems=$(echo "$output" | grep -i "yongjun" | grep -vi "not found\|No such file\|Failed to .* bus\|Cannot find unit" || true)
+  [ -z "$problems" ] || { echo "$output"; echo "FAIL: systemd-analyze verify $2"; exit 1; }
+  echo "PASS: systemd-analyze verify deploy/systemd/$1${output:+ (notes: $(echo "$output" | head -2 | tr '\n' ' '))}"
+}
+if command -v systemd-analyze >/dev/null; then
+  verify_unit yongjun.service yongjun.service
+  verify_unit yongjun@.service yongjun@8081.service
 else
   echo "SKIP: systemd-analyze is not installed here"
 fi
