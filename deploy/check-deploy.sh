@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Checks deploy/ for real: `nginx -t` on the site, an HTTPS verification through nginx (dev CA from certs/)
-# to a running Yongjun, and `systemd-analyze verify` on the unit. Used by the test suite; runs by hand too:
+# to a running Yongjun, and `systemd-analyze verify` on the unit and on the template for several instances.
+# Used by the test suite; runs by hand too:
 #   deploy/check-deploy.sh [path/to/yongjun]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${1:-$ROOT/.build/debug/yongjun}
+BIN=$(realpath "${1:-$ROOT/.build/debug/yongjun}")
 WORK=$(mktemp -d /tmp/yongjun-deploy-XXXXXX)
 SERVER_PID=""; NGINX_STARTED=""
 cleanup() {
@@ -31,25 +32,9 @@ SERVER_PID=$!
 for _ in $(seq 50); do grep -q "serving on" "$WORK/server.log" && break; sleep 0.2; done
 grep -q "serving on" "$WORK/server.log" || { cat "$WORK/server.log"; echo "FAIL: yongjun did not start"; exit 1; }
 
-# 3. The site file, with this run's ports and certificate paths, inside a minimal nginx.conf.
+# 3. The site file and the upstream (rendered for this run's ports and certificate paths), inside a minimal nginx.conf.
 HTTPS_PORT=$(free_port); HTTP_PORT=$(free_port)
-mkdir -p "$WORK/logs"
-sed -e "s#listen 443 ssl http2;#listen 127.0.0.1:$HTTPS_PORT ssl http2;#" -e "/listen \[::\]:443/d" \
-    -e "s#listen 80;#listen 127.0.0.1:$HTTP_PORT;#" -e "/listen \[::\]:80/d" \
-    -e "s#/etc/yongjun/tls/#$WORK/tls/#" -e "s#server 127.0.0.1:8080;#server 127.0.0.1:$APP_PORT;#" \
-    "$ROOT/deploy/nginx/yongjun.conf" >"$WORK/site.conf"
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log $WORK/logs/access.log;
-    client_body_temp_path $WORK/body; proxy_temp_path $WORK/proxy;
-    fastcgi_temp_path $WORK/fastcgi; uwsgi_temp_path $WORK/uwsgi; scgi_temp_path $WORK/scgi;
-    include $WORK/site.conf;
-}
-CONF
+"$ROOT/deploy/nginx-sandbox.sh" "$WORK" "$HTTPS_PORT" "$HTTP_PORT" "$WORK/tls" "$APP_PORT"
 nginx -t -p "$WORK" -c "$WORK/nginx.conf" 2>&1 | sed 's/^/nginx -t: /'
 nginx -p "$WORK" -c "$WORK/nginx.conf"
 NGINX_STARTED=1
@@ -71,6 +56,17 @@ if curl -s --cacert /etc/ssl/certs/ca-certificates.crt $RESOLVE "https://yongjun
 fi
 echo "PASS: HTTPS verification through nginx with the dev CA: $ANSWER"
 
+# 4a. With Idempotency-Key the request takes nginx's retryable detour; a repeat gets the first answer back.
+CODE=$("$BIN" cards code LZ9000001)
+keyed() {
+  curl -sS --fail-with-body --cacert "$WORK/tls/ca.crt" $RESOLVE -H "Authorization: Bearer $KEY" \
+    -H 'Idempotency-Key: deploy-check-1' -d "{\"code\":\"$CODE\"}" "https://yongjun.local:$HTTPS_PORT/api/v1/verifications"
+}
+FIRST=$(keyed); AGAIN=$(keyed)
+echo "$FIRST" | grep -q '"valid":true' || { echo "FAIL: keyed answer through nginx: $FIRST"; exit 1; }
+[ "$FIRST" = "$AGAIN" ] || { echo "FAIL: a repeat with the same Idempotency-Key got another answer: $AGAIN"; exit 1; }
+echo "PASS: Idempotency-Key through nginx: the repeat got the first answer"
+
 # 4b. Page cookies through nginx are Secure (nginx terminates TLS and says so; yongjun trusts it as trusted_proxy),
 # while plain HTTP straight to yongjun gets no Secure flag.
 curl -sS -o /dev/null --cacert "$WORK/tls/ca.crt" $RESOLVE -D "$WORK/page-headers" "https://yongjun.local:$HTTPS_PORT/card"
@@ -81,14 +77,20 @@ if grep -i '^set-cookie: yj_csrf=' "$WORK/direct-headers" | grep -qi '; *secure'
 fi
 echo "PASS: page cookies are Secure behind nginx and not over plain HTTP"
 
-# 5. The systemd unit, pointed at this binary.
-if command -v systemd-analyze >/dev/null; then
+# 5. The systemd unit and the template for several instances (checked as instance yongjun@8081), pointed at this binary.
+verify_unit() { # FILE UNIT_TO_CHECK
+  mkdir -p "$WORK/units"
   sed -e "s#/usr/local/bin/yongjun#$BIN#" -e "s#^User=yongjun#User=root#" -e "s#^Group=yongjun#Group=root#" \
-    "$ROOT/deploy/systemd/yongjun.service" >"$WORK/yongjun.service"
-  OUTPUT=$(systemd-analyze verify "$WORK/yongjun.service" 2>&1 || true)
-  PROBLEMS=$(echo "$OUTPUT" | grep -i "yongjun.service" | grep -vi "not found\|No such file\|Failed to .* bus\|Cannot find unit" || true)
-  [ -z "$PROBLEMS" ] || { echo "$OUTPUT"; echo "FAIL: systemd-analyze verify"; exit 1; }
-  echo "PASS: systemd-analyze verify deploy/systemd/yongjun.service${OUTPUT:+ (notes: $(echo "$OUTPUT" | head -2 | tr '\n' ' '))}"
+    "$ROOT/deploy/systemd/$1" >"$WORK/units/$1"
+  local output problems
+  output=$(systemd-analyze verify "$WORK/units/$2" 2>&1 || true)
+  problems=$(echo "$output" | grep -i "yongjun" | grep -vi "not found\|No such file\|Failed to .* bus\|Cannot find unit" || true)
+  [ -z "$problems" ] || { echo "$output"; echo "FAIL: systemd-analyze verify $2"; exit 1; }
+  echo "PASS: systemd-analyze verify deploy/systemd/$1${output:+ (notes: $(echo "$output" | head -2 | tr '\n' ' '))}"
+}
+if command -v systemd-analyze >/dev/null; then
+  verify_unit yongjun.service yongjun.service
+  verify_unit yongjun@.service yongjun@8081.service
 else
   echo "SKIP: systemd-analyze is not installed here"
 fi

@@ -91,6 +91,8 @@ struct OfflineController {
             expected: #"{"records": [{"code","nonce","verifiedAt","result"}]}"#,
             limit: Self.maximumUploadBytes
         )
+        // Each record's nonce already makes an upload safe to resend; the header only has to say so to nginx, and be well-formed.
+        _ = try VerificationController.nonce(body: nil, headers: request.headers)
         guard body.records.count <= Self.maximumRecords else {
             throw APIError(status: .contentTooLarge, code: "too_many_records", message: "每次最多上传 \(Self.maximumRecords) 条记录，请分批上传")
         }

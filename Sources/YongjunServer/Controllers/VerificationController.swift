@@ -24,11 +24,9 @@ struct VerificationController {
         guard let body = VerifyRequestParser.parse(buffer.readableBytesView) else {
             throw APIError.badRequest(#"请求体必须是 JSON：{"code": "…", "nonce": "…(可选)"}"#)
         }
-        if let nonce = body.nonce, nonce.isEmpty || nonce.utf8.count > 128 {
-            throw APIError.badRequest("nonce 长度须为 1–128 个字符")
-        }
+        let nonce = try Self.nonce(body: body.nonce, headers: request.headers)
         do {
-            let answer = try await service.verify(code: body.code, nonce: body.nonce, credential: .apiKey(apiKey))
+            let answer = try await service.verify(code: body.code, nonce: nonce, credential: .apiKey(apiKey))
             context.trace.merchantID.store(answer.merchantID, ordering: .relaxed)
             return Response(
                 status: .ok,
