@@ -13,13 +13,19 @@ final class NginxSandbox {
     let client: HTTPClient
     private let process = Process()
 
-    init(in directory: String, instances: [Int]) throws {
+    /// `rateLimits: false` drops the per-address limits from the site (a load test sends everything from one address).
+    init(in directory: String, instances: [Int], rateLimits: Bool = true) throws {
         work = directory + "/nginx-\(UUID().uuidString)"
         let site = try OccupiedPort().port
         let redirect = try OccupiedPort().port
         let script = CLI.packageRoot.appendingPathComponent("deploy/nginx-sandbox.sh").path
         let rendered = try runTool([script, work, String(site), String(redirect), "plain"] + instances.map(String.init))
         #expect(rendered.status == 0, "\(rendered.output)")
+        if !rateLimits {
+            let site = try String(contentsOfFile: work + "/site.conf", encoding: .utf8)
+            try site.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("limit_req ") }.joined(separator: "\n")
+                .write(toFile: work + "/site.conf", atomically: true, encoding: .utf8)
+        }
         _ = FileManager.default.createFile(atPath: work + "/logs/start.log", contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["nginx", "-p", work, "-c", work + "/nginx.conf", "-g", "daemon off;"]
