@@ -61,23 +61,40 @@ public final class PostgresStore: Store, Sendable {
         try await client.withConnection { connection in
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 self.writer.async {
-                    let transaction = PostgresVerificationTransaction(connection: connection, cache: cache, logger: logger)
-                    continuation.resume(
-                        with: Result {
-                            try transaction.run("BEGIN")
-                            do {
-                                try transaction.revalidateCache()
-                                try decide(transaction)
-                                try transaction.run("COMMIT")
-                            } catch {
-                                _ = try? transaction.run("ROLLBACK")
-                                throw error
-                            }
-                        }
-                    )
+                    continuation.resume(with: Result { try Self.decideAndCommit(decide, connection: connection, cache: cache, logger: logger) })
                 }
             }
         }
+    }
+
+    /// One group on the writer thread: decide, send the buffered writes, commit; decided again (at most a few times)
+    /// when another instance took a use key, nonce or daily benefit this group counted on.
+    private static func decideAndCommit(
+        _ decide: @Sendable (any VerificationTransaction) throws -> Void,
+        connection: PostgresConnection,
+        cache: RegisterCache,
+        logger: Logger
+    ) throws {
+        var hints = GroupHints()
+        for _ in 0..<4 {
+            let transaction = PostgresVerificationTransaction(connection: connection, cache: cache, logger: logger, hints: hints)
+            try transaction.run("BEGIN")
+            do {
+                try transaction.revalidateCache()
+                try decide(transaction)
+                if let next = try transaction.flush() {
+                    try transaction.run("ROLLBACK")
+                    hints = next
+                    continue
+                }
+                try transaction.run("COMMIT")
+                return
+            } catch {
+                _ = try? transaction.run("ROLLBACK")
+                throw error
+            }
+        }
+        throw VerificationGroupError.keptConflicting
     }
 
     public func abandonLockWaits() {

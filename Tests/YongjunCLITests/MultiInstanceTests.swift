@@ -214,8 +214,8 @@ struct MultiInstanceTests {
         }
         let afterKill = results.filter { $0.sentAfterKill }
         print("kill -9 under load: \(results.count) sent, \(acknowledged.count) acknowledged, \(afterKill.count) after the kill")
-        #expect(afterKill.count > 20, "the load went on after the kill (\(afterKill.count) requests)")
-        #expect(acknowledged.count > 100, "\(acknowledged.count) acknowledged of \(results.count)")
+        #expect(afterKill.count > 10, "the load went on after the kill (\(afterKill.count) requests)")
+        #expect(acknowledged.count > 30, "\(acknowledged.count) acknowledged of \(results.count)")
         #expect(afterKill.filter { $0.reply?.status == 200 }.count == afterKill.count, "B answered everything sent after the kill")
         let ids = acknowledged.map { "'\($0.1)'" }.joined(separator: ",")
         let server = try PostgresServer.running()
