@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import YongjunCore
+import YongjunStorage
+
+/// `cards import` into PostgreSQL: the checked rows stream through `COPY` into a temporary table, then one UPDATE
+/// (cards whose imported fields changed) and one INSERT (new cards) move them into `cards`, in one transaction with
+/// the audit entry. Nothing is held in memory but a chunk of rows and the status-list bitmap. Verifications are
+/// not held up: they only read cards, and PostgreSQL lets them read the committed register meanwhile.
+extension PostgresStore {
+    public func importCards(
+        count: Int,
+        next: () throws -> CardImportRow?,
+        now: Date,
+        dryRun: Bool,
+        audit: AuditContext?,
+        source: String,
+        pacing: () -> ImportPacing
+    ) async throws -> CardImportSummary {
+        let logger = logger
+        let stamp = Timestamp.iso(now)
+        let note = AuditNote(action: "cards.import", subject: source)
+        do {
+            return try await audited(dryRun ? nil : audit, now: now, note) { connection, note in
+                try await connection.query(
+                    """
+                    CREATE TEMP TABLE card_import (
+                        card_no TEXT NOT NULL, name TEXT NOT NULL, id_number_hash TEXT NOT NULL, category TEXT NOT NULL,
+                        valid_until TEXT NOT NULL, phone TEXT, disability_grade BIGINT, id TEXT NOT NULL, status_idx BIGINT NOT NULL
+                    ) ON COMMIT DROP
+                    """,
+                    logger: logger
+                )
+                var indexes = try await Self.statusIndexes(connection, adding: count, logger: logger)
+                var generator = SystemRandomNumberGenerator()
+                try await connection.copyFrom(
+                    table: "card_import",
+                    columns: ["card_no", "name", "id_number_hash", "category", "valid_until", "phone", "disability_grade", "id", "status_idx"],
+                    logger: logger
+                ) { writer in
+                    var text = ""
+                    var rows = 0
+                    while let card = try next() {
+                        for (position, field) in [
+                            card.cardNo, card.name, card.idNumberHash, card.category.rawValue, card.validUntil.description, card.phone,
+                            card.disabilityGrade.map(String.init), RandomText.base32(count: 16, using: &generator),
+                            String(indexes.draw(using: &generator)),
+                        ].enumerated() {
+                            if position > 0 { text += "\t" }
+                            Self.appendCopyField(field, to: &text)
+                        }
+                        text += "\n"
+                        rows += 1
+                        if rows == 5000 {
+                            try await writer.write(ByteBuffer(string: text))
+                            text = ""
+                            rows = 0
+                        }
+                    }
+                    if rows > 0 { try await writer.write(ByteBuffer(string: text)) }
+                }
+                let imported = try await connection.query("SELECT count(*) FROM card_import", logger: logger).collect().first?.decode(Int64.self) ?? 0
+                // Only the imported fields are written, so a revocation is never undone; an entry is given once.
+                let updated = try await connection.query(
+                    """
+                    WITH changed AS (
+                        UPDATE cards c SET name = i.name, id_number_hash = i.id_number_hash, category = i.category,
+                            valid_until = i.valid_until, phone = i.phone, updated_at = \(stamp),
+                            status_idx = coalesce(c.status_idx, i.status_idx), disability_grade = i.disability_grade
+                        FROM card_import i
+                        WHERE c.card_no = i.card_no AND (c.status_idx IS NULL OR c.name <> i.name OR c.id_number_hash <> i.id_number_hash
+                            OR c.category <> i.category OR c.valid_until <> i.valid_until OR c.phone IS DISTINCT FROM i.phone
+                            OR c.disability_grade IS DISTINCT FROM i.disability_grade)
+                        RETURNING 1
+                    )
+                    SELECT count(*) FROM changed
+                    """,
+                    logger: logger
+                ).collect().first?.decode(Int64.self) ?? 0
+                let inserted = try await connection.query(
+                    """
+                    WITH added AS (
+                        INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at,
+                            status_idx, disability_grade)
+                        SELECT id, card_no, name, id_number_hash, category, valid_until, phone, 'active', \(stamp), \(stamp), status_idx,
+                            disability_grade
+                        FROM card_import ON CONFLICT (card_no) DO NOTHING
+                        RETURNING 1
+                    )
+                    SELECT count(*) FROM added
+                    """,
+                    logger: logger
+                ).collect().first?.decode(Int64.self) ?? 0
+                let summary = CardImportSummary(
+                    inserted: Int(inserted),
+                    updated: Int(updated),
+                    unchanged: Int(imported - inserted - updated)
+                )
+                note.details = [
+                    "file": source, "inserted": "\(summary.inserted)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)",
+                ]
+                // A dry run computed the same statements, then throws to roll them back.
+                if dryRun { throw DryRunRollback(summary: summary) }
+                return summary
+            }
+        } catch let rollback as DryRunRollback {
+            return rollback.summary
+        }
+    }
+
+    /// Which status-list entries the register holds, sized for it plus `adding` cards.
+    static func statusIndexes(_ connection: PostgresConnection, adding: Int, logger: Logger) async throws -> FreeStatusIndexes {
+        let totals = try await connection.query("SELECT count(*), coalesce(max(status_idx), -1) FROM cards", logger: logger).collect().first
+        let (cards, highest) = try totals?.decode((Int64, Int64).self) ?? (0, -1)
+        var indexes = FreeStatusIndexes(capacity: max(StatusIndexAllocator.capacity(cards: Int(cards) + adding), Int(highest) + 1))
+        let rows = try await connection.query("SELECT status_idx FROM cards WHERE status_idx IS NOT NULL", logger: logger)
+        for try await index in rows.decode(Int64.self) { indexes.take(Int(index)) }
+        return indexes
+    }
+
+    /// One field of COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
+    static func appendCopyField(_ value: String?, to text: inout String) {
+        guard let value else {
+            text += "\\N"
+            return
+        }
+        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
+            text += value
+            return
+        }
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": text += "\\\\"
+            case "\t": text += "\\t"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            default: text.unicodeScalars.append(character)
+            }
+        }
+    }
+}
+
+/// A dry run's result, carried out of the transaction it rolls back.
+private struct DryRunRollback: Error {
+    let summary: CardImportSummary
+}
+
+/// Status-list entries in use, one bit each; draws random free entries (the list stays at most half full).
+struct FreeStatusIndexes {
+    private var bits: [UInt64]
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        bits = Array(repeating: 0, count: (capacity + 63) / 64)
+    }
+
+    mutating func take(_ index: Int) {
+        guard index >= 0, index < capacity else { return }
+        bits[index / 64] |= 1 << (index % 64)
+    }
+
+    mutating func draw(using generator: inout some RandomNumberGenerator) -> Int {
+        while true {
+            let index = Int.random(in: 0..<capacity, using: &generator)
+            if bits[index / 64] & (1 << (index % 64)) == 0 {
+                take(index)
+                return index
+            }
+        }
+    }
+}
