@@ -13,45 +13,49 @@ struct CardsPrint: AsyncParsableCommand {
 
             Example: yongjun cards print LZ2024000123 --out 陈建国.html
                      yongjun cards print LZ2024000001 LZ2024000002 --out 第一批纸质凭证.html
+                     yongjun cards print --numbers 第一批.txt --out 第一批纸质凭证.html
             """
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Card number(s).") var cardNumbers: [String]
+    @Argument(help: "Card number(s).") var cardNumbers: [String] = []
+    @Option(help: CardNumberFile.help) var numbers: String?
     @Option(help: "The HTML file to write.") var out: String
 
     func validate() throws {
-        guard !cardNumbers.isEmpty else { throw ValidationError("give at least one card number") }
+        guard !cardNumbers.isEmpty || numbers != nil else { throw ValidationError("give at least one card number") }
     }
 
     func run() async throws {
         guard let key = try global.keyStore.loadKeyRing().current else { throw CLIFailure(message: "no signing key; run `yongjun keys init`") }
         let database = try global.openDatabase()
         let now = Date()
+        let issuer = CodeIssuer(key: key, issuer: "yongjun", statusListURI: try database.statusListURIForCodes())
         var generator = SystemRandomNumberGenerator()
         var pages: [String] = []
-        for cardNo in cardNumbers {
-            let card = try database.cardForIssuing(number: cardNo, today: CalendarDate(chinaDayOf: now))
-            guard let until = CalendarDate(iso: card.validUntil) else { throw CLIFailure(message: "card \(cardNo) has no valid-until date") }
+        let all = try CardNumberFile.numbers(cardNumbers, file: numbers)
+        for card in try database.cardsForIssuing(numbers: all, today: CalendarDate(chinaDayOf: now)) {
+            guard let until = CalendarDate(iso: card.validUntil) else { throw CLIFailure(message: "card \(card.cardNo) has no valid-until date") }
             let expires = (until.daysSinceEpoch + 1) * 86_400 - CalendarDate.chinaOffsetSeconds
             // Verifiers refuse lifetimes beyond `CodeClaims.longestLifetime`; the page shows the code's own end.
             let lifetime = min(expires - Int(now.timeIntervalSince1970), CodeClaims.longestLifetime)
-            let code = try CodeIssuer(key: key, issuer: "yongjun", statusListURI: try database.statusListURIForCodes()).issue(
-                for: card.codeSubject,
-                now: now,
-                lifetime: lifetime,
-                using: &generator
-            )
+            let code = try issuer.issue(for: card.codeSubject, now: now, lifetime: lifetime, using: &generator)
             let qr = try QRCode(text: code.token, errorCorrection: .medium).svg(moduleSize: 3)
             pages.append(
-                PrintedCredential.page(holder: code.claims.name, category: card.category.label, cardNo: cardNo, validUntil: lastDay(of: code), qr: qr)
+                PrintedCredential.page(
+                    holder: code.claims.name,
+                    category: card.category.label,
+                    cardNo: card.cardNo,
+                    validUntil: lastDay(of: code),
+                    qr: qr
+                )
             )
         }
         let html = PrintedCredential.document(pages)
         guard FileManager.default.createFile(atPath: out, contents: Data(html.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CLIFailure(message: "cannot write \(out)")
         }
-        try database.recordAudit(try global.audit(), AuditNote(action: "cards.print", subject: cardNumbers.joined(separator: ",")), now: now)
+        try database.recordAudit(try global.audit(), AuditNote(action: "cards.print", subject: all.joined(separator: ",")), now: now)
         print("wrote \(pages.count) printable credential(s) to \(out)")
     }
 }
