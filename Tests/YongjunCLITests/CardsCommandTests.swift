@@ -1,5 +1,8 @@
 import Foundation
+import Synchronization
 import Testing
+import YongjunCore
+import YongjunStorage
 
 @Suite("yongjun keys and cards, run as a process", .timeLimit(.minutes(2)))
 struct CardsCommandTests {
@@ -148,5 +151,141 @@ struct CardsCommandTests {
             #expect(help.status == 0)
             #expect(help.stdout.contains("Example"), "\(command)")
         }
+    }
+}
+
+@Suite("cards import in short transactions, beside other connections", .timeLimit(.minutes(2)))
+struct ChunkedImportTests {
+    static func csv(_ numbers: ClosedRange<Int>, name: String = "张三") -> String {
+        "card_no,name,id_number,category,valid_until\n"
+            + numbers.map { "LZ\($0),\(name),\(CLI.idNumber("44188219650312" + String(format: "%03d", $0 % 1000))),veteran,2099-12-31\n" }.joined()
+    }
+
+    static func cards(_ numbers: ClosedRange<Int>, name: String = "张三") throws -> [ImportedCard] {
+        let parsed = CardImport.parse(csv(numbers, name: name))
+        try #require(parsed.problems.isEmpty)
+        return parsed.cards
+    }
+
+    let hasher = IDNumberHasher(keyBytes: Array(repeating: 7, count: 32))
+    /// Transactions of about a quarter millisecond: thousands of chunk boundaries for a few thousand rows.
+    let tiny = ImportPacing(chunk: .microseconds(250), pause: .microseconds(200))
+
+    @Test("an import in many short transactions, while another connection revokes and counts, writes every row exactly once")
+    func interleavedWithAnotherWriter() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let directory = DataDirectory(path: cli.dataDirectory)
+        let importer = try AppDatabase.open(in: directory)
+        let other = try AppDatabase.open(in: directory)
+        let finished = Atomic<Bool>(false)
+        let seen = Mutex<(revoked: [String], counts: [Int])>(([], []))
+        let writer = Thread {
+            var next = 100
+            while !finished.load(ordering: .acquiring) {
+                let count = (try? other.cardCount()) ?? -1
+                seen.withLock { $0.counts.append(count) }
+                // Revoke each hundredth card as soon as it exists: the import must neither undo it nor trip over it.
+                if next <= 3000, (try? other.card(number: "LZ\(next)")) != nil {
+                    try? other.revokeCard(number: "LZ\(next)", reason: "遗失", now: Date())
+                    seen.withLock { $0.revoked.append("LZ\(next)") }
+                    next += 100
+                }
+            }
+        }
+        writer.start()
+        let summary = try importer.importCards(try Self.cards(1...3000), hasher: hasher, now: Date(), pacing: { tiny })
+        finished.store(true, ordering: .releasing)
+        while writer.isExecuting { usleep(1000) }
+        #expect(summary == CardImportSummary(inserted: 3000, updated: 0, unchanged: 0))
+        let (revoked, counts) = seen.withLock { $0 }
+        #expect(counts.count > 10, "the other connection got its turns during the import")
+        #expect(counts.filter { $0 >= 0 } == counts.filter { $0 >= 0 }.sorted(), "the count only grows: no chunk is undone")
+        #expect(counts.contains { $0 > 0 && $0 < 3000 }, "the other connection saw the import half done")
+        let stored = try tamper(cli, "SELECT count(*), count(DISTINCT card_no), count(DISTINCT status_idx), count(DISTINCT id) FROM cards")
+        #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "3000|3000|3000|3000")
+        let again = try importer.importCards(try Self.cards(1...3000), hasher: hasher, now: Date(), pacing: { tiny })
+        #expect(again == CardImportSummary(inserted: 0, updated: 0, unchanged: 3000))
+        let stillRevoked = try tamper(cli, "SELECT count(*) FROM cards WHERE status = 'revoked'")
+        #expect(Int(stillRevoked.trimmingCharacters(in: .whitespacesAndNewlines)) == revoked.count)
+    }
+
+    @Test("an import stopped by an error in a late row keeps the rows written before it, and running it again completes it")
+    func stoppedLateAndRerun() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        #expect(try cli.run("keys", "init").status == 0)
+        let database = try AppDatabase.open(in: DataDirectory(path: cli.dataDirectory))
+        let cards = try Self.cards(1...2000)
+        struct FileChanged: Error {}
+        func importFailing(at failing: Int, pacing: ImportPacing) throws {
+            var handed = 0
+            _ = try database.importCards(
+                count: cards.count,
+                next: {
+                    handed += 1
+                    if handed == failing { throw FileChanged() }
+                    return CardImportRow(cards[handed - 1], hasher: hasher)
+                },
+                now: Date(),
+                pacing: { pacing }
+            )
+        }
+        #expect(throws: FileChanged.self) { try importFailing(at: 1900, pacing: ImportPacing(chunk: .seconds(3600), pause: .zero)) }
+        #expect(try database.cardCount() == 0, "the transaction in progress is rolled back")
+        #expect(throws: FileChanged.self) { try importFailing(at: 1900, pacing: tiny) }
+        let written = try database.cardCount()
+        #expect(written > 0 && written <= 1899, "the transactions committed before the error are kept")
+        let changed = try Self.cards(1...2000, name: "李四")
+        let rerun = try database.importCards(changed, hasher: hasher, now: Date(), pacing: { tiny })
+        #expect(rerun == CardImportSummary(inserted: 2000 - written, updated: written, unchanged: 0))
+        #expect(try database.cardCount() == 2000)
+        #expect(try cli.run("cards", "code", "LZ1999").status == 0)
+    }
+
+    @Test("a dry run over thousands of rows counts what would change and writes nothing")
+    func dryRunWritesNothing() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let database = try AppDatabase.open(in: DataDirectory(path: cli.dataDirectory))
+        _ = try database.importCards(try Self.cards(1...1000), hasher: hasher, now: Date(), pacing: { .alone })
+        let dry = try database.importCards(try Self.cards(501...2500, name: "李四"), hasher: hasher, now: Date(), dryRun: true)
+        #expect(dry == CardImportSummary(inserted: 1500, updated: 500, unchanged: 0))
+        #expect(try database.cardCount() == 1000)
+    }
+}
+
+@Suite("cards import of files larger than one read", .timeLimit(.minutes(2)))
+struct LargeImportFileTests {
+    @Test("a 40,000-row file with a bad row and a repeated card number near its end imports nothing and names both lines")
+    func lateProblems() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        #expect(try cli.run("keys", "init").status == 0)
+        var text = ChunkedImportTests.csv(1...40_000)
+        text += "LZ40001,王五,\(CLI.idNumber("44188219650312123")),海军,2099-12-31\n"
+        text += "LZ17,赵六,\(CLI.idNumber("44188219650312123")),veteran,2099-12-31\n"
+        let result = try cli.run("cards", "import", try cli.write("big.csv", text))
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].contains("line 40002: category (类别) \"海军\""))
+        #expect(lines[1].contains("line 40003: card_no (优待证号) LZ17 already appears on line 18"))
+        #expect(lines[2].contains("2 bad line(s); nothing was imported"))
+        #expect(try cli.run("cards", "code", "LZ1").status == 1)
+    }
+
+    @Test("a GB18030 file whose first megabyte is plain ASCII is still detected, and every name arrives intact")
+    func lateGB18030() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        #expect(try cli.run("keys", "init").status == 0)
+        var text = ChunkedImportTests.csv(1...20_000, name: "Zhang San")
+        text += "LZ20001,欧阳小明,\(CLI.idNumber("44188219650312123")),退役军人,2099-12-31\r\n"
+        let file = try cli.write("gbk.csv", gbkEncoded(text))
+        let result = try cli.run("cards", "import", file)
+        #expect(result.stdout.contains("imported 20001 card(s): 20001 new"), "\(result.stderr)")
+        #expect(try cli.run("cards", "show", "LZ20001").stdout.contains("欧阳小明"))
+        #expect(try cli.run("cards", "import", file, "--encoding", "utf-8").stderr.contains("is not utf-8 text"))
     }
 }

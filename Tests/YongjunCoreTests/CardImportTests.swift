@@ -197,3 +197,106 @@ struct HostileImportTests {
         #expect(huge.problems.first?.reason.contains("longer than 4096") == true)
     }
 }
+
+@Suite("Cardholder files read as a stream")
+struct CardStreamTests {
+    /// The checking pass as `cards import` runs it: pieces of `size` bytes, then the duplicate look if needed.
+    func check(_ text: String, pieceSize: Int) -> (cards: [ImportedCard], problems: [ImportProblem]) {
+        let bytes = Array(text.utf8)
+        func pass(_ body: (CardRowReader.Row) -> Void) -> ImportProblem? {
+            var reader = CardRowReader()
+            var found = false
+            do {
+                for start in stride(from: 0, to: bytes.count, by: pieceSize) {
+                    for row in try reader.read(Array(bytes[start..<min(start + pieceSize, bytes.count)])) {
+                        found = true
+                        body(row)
+                    }
+                }
+                for row in try reader.finish() {
+                    found = true
+                    body(row)
+                }
+            } catch {
+                return error
+            }
+            return reader.endProblem(rowsFound: found)
+        }
+        var check = CardFileCheck()
+        var cards: [ImportedCard] = []
+        if let problem = pass({ row in
+            check.add(row)
+            if case .card(let card, _) = row { cards.append(card) }
+        }) {
+            check.fail(problem)
+        }
+        if var duplicates = check.duplicateCheck() {
+            _ = pass { duplicates.add($0) }
+            check.add(duplicates)
+        }
+        return (check.problems.isEmpty ? cards : [], check.problems)
+    }
+
+    let files: [String] = {
+        let id1 = validIDNumber("44188219650312123")
+        let id2 = validIDNumber("44188219700101456")
+        return [
+            "\u{FEFF}类别,姓名,优待证号,有效期至,身份证号\r\n\"退役军人\",\"欧阳,\"\"小明\"\"\",LZ0003,2031-01-01,\(id1)\r\n军属,\"李\r\n四\",LZ0004,2031-01-01,\(id2)",
+            "card_no,name,id_number,category,valid_until\nLZ1,张三,\(id1),veteran,2030-12-31\nLZ2,李四,\(id2),veteran,2030-02-30\n,,,,\n\nLZ1,王五,\(id2),veteran,2030-12-31\nLZ3,赵六,\(id2),veteran\nLZ1,钱七,\(id1),veteran,2030-12-31\n",
+            "card_no,name,id_number,category,valid_until\nLZ1,张三,\(id1),veteran,2030-12-31\nLZ2,\"李四\"x,\(id2),veteran,2030-12-31\nLZ3,王五,\(id2),veteran,2030-12-31\n",
+            "card_no,name,category,valid_until\nLZ1,张三,veteran,2030-12-31\n",
+            "card_no,name,id_number,category,valid_until\n",
+            "",
+            "\u{FEFF}",
+            "card_no,name,id_number,category,valid_until\n\"LZ1,张三,\(id1),veteran,2030-12-31\n",
+        ]
+    }()
+
+    @Test("fed in pieces of any size, a file gives the same cards and problems as when parsed whole", arguments: [1, 2, 3, 7, 64, 1 << 20])
+    func piecesAgreeWithWhole(_ pieceSize: Int) {
+        for text in files {
+            let whole = CardImport.parse(text)
+            let streamed = check(text, pieceSize: pieceSize)
+            #expect(streamed.cards == whole.cards, "\(text.debugDescription)")
+            #expect(streamed.problems == whole.problems, "\(text.debugDescription)")
+        }
+    }
+
+    @Test("a card number repeated thousands of lines later, across many pieces, is named with its first line")
+    func duplicatesAcrossPieces() {
+        var text = "card_no,name,id_number,category,valid_until\n"
+        for n in 1...5000 { text += "LZ\(n),张三,\(validIDNumber("44188219650312123")),veteran,2030-12-31\n" }
+        text += "LZ17,李四,\(validIDNumber("44188219700101456")),veteran,2030-12-31\n"
+        text += "LZ4999,王五,\(validIDNumber("44188219700101456")),veteran,2030-12-31\n"
+        let result = check(text, pieceSize: 4096)
+        #expect(result.cards.isEmpty)
+        #expect(result.problems.map(\.line) == [5002, 5003])
+        #expect(result.problems[0].reason == "card_no (优待证号) LZ17 already appears on line 18")
+        #expect(result.problems[1].reason == "card_no (优待证号) LZ4999 already appears on line 5000")
+    }
+
+    @Test("an unreadable row late in the file is the only problem reported, as for a whole file")
+    func lateParseError() {
+        var text = "card_no,name,id_number,category,valid_until\nLZ0,,x,veteran,2030-12-31\n"
+        for n in 1...3000 { text += "LZ\(n),张三,\(validIDNumber("44188219650312123")),veteran,2030-12-31\n" }
+        text += "LZ9,\"张三\" ,\(validIDNumber("44188219650312123")),veteran,2030-12-31\n"
+        let result = check(text, pieceSize: 1000)
+        #expect(result.problems == [ImportProblem(line: 3003, reason: "text after a closing quote; a quoted field must end at a comma or line end")])
+        #expect(result.problems == CardImport.parse(text).problems)
+    }
+
+    @Test("GB18030 pieces cut after a line feed decode to the same text as the whole file")
+    func gb18030Pieces() throws {
+        let name: [UInt8] = [0xC3, 0xC5, 0xB5, 0xEA, 0xC3, 0xFB, 0xB3, 0xC6]  // 门店名称
+        let file = Array("LZ1,".utf8) + name + [0x0A] + Array("LZ2,".utf8) + name + [0x0D, 0x0A]
+        #expect(TextDecoding.utf8Bytes(file, from: .utf8) == nil)
+        var decoded: [UInt8] = []
+        var start = 0
+        while let end = file[start...].firstIndex(of: 0x0A) {
+            decoded += try #require(TextDecoding.utf8Bytes(Array(file[start...end]), from: .gb18030))
+            start = end + 1
+        }
+        #expect(String(decoding: decoded, as: UTF8.self) == "LZ1,门店名称\nLZ2,门店名称\r\n")
+        #expect(TextDecoding.utf8Bytes([0xFF, 0xFF, 0x0A], from: .gb18030) == nil)
+    }
+}

@@ -32,8 +32,21 @@ public enum TextDecoding {
         }
     }
 
+    /// One piece of a file streamed through: its UTF-8 bytes, or nil if it is not valid `encoding`. Cut pieces after a
+    /// line feed: byte 0x0A never occurs inside a UTF-8 or GB18030 character, so no character is split.
+    public static func utf8Bytes(_ piece: [UInt8], from encoding: TextEncoding) -> [UInt8]? {
+        switch encoding {
+        case .utf8: String(validating: piece, as: UTF8.self) == nil ? nil : piece
+        case .gb18030: convertBytes(piece, from: "GB18030")
+        }
+    }
+
     /// Converts to UTF-8 with iconv; nil if any byte sequence is not valid in `source`.
     static func convert(_ bytes: [UInt8], from source: String) -> String? {
+        convertBytes(bytes, from: source).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
+    static func convertBytes(_ bytes: [UInt8], from source: String) -> [UInt8]? {
         let converter = iconv_open("UTF-8", source)
         guard converter != iconv_t(bitPattern: -1) else { return nil }
         defer { iconv_close(converter) }
@@ -51,6 +64,6 @@ public enum TextDecoding {
             }
         }
         guard let converted else { return nil }
-        return String(validating: output.prefix(converted).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return output.prefix(converted).map { UInt8(bitPattern: $0) }
     }
 }

@@ -67,37 +67,53 @@ extension QRCode {
     }
 
     /// The standard's penalty (N1 runs, N2 blocks, N3 finder look-alikes, N4 balance); lower scans better.
+    ///
+    /// Runs for 8 masks per code (10^4 codes for a printing run): plain index loops over the module buffer, rows and
+    /// columns read in place, no array per line or per position.
     func penalty() -> Int {
-        var score = 0
-        func lineScore(_ line: [Bool]) -> Int {
-            var result = 0
-            var run = 1
-            for index in 1...line.count {
-                if index < line.count && line[index] == line[index - 1] {
-                    run += 1
-                } else {
-                    if run >= 5 { result += 3 + run - 5 }
-                    run = 1
+        let size = size
+        return modules.withUnsafeBufferPointer { modules in
+            // One row (step 1) or column (step size) starting at `first`.
+            func lineScore(_ first: Int, _ step: Int) -> Int {
+                func dark(_ index: Int) -> Bool { modules[first + index * step] }
+                var result = 0
+                var run = 1
+                for index in 1...size {
+                    if index < size && dark(index) == dark(index - 1) {
+                        run += 1
+                    } else {
+                        if run >= 5 { result += 3 + run - 5 }
+                        run = 1
+                    }
+                }
+                func allLight(_ range: Range<Int>) -> Bool {
+                    for index in range where dark(index) { return false }
+                    return true
+                }
+                for start in 0...(size - 7) {
+                    guard dark(start), !dark(start + 1), dark(start + 2), dark(start + 3), dark(start + 4), !dark(start + 5), dark(start + 6)
+                    else { continue }
+                    let before = start >= 4 && allLight((start - 4)..<start)
+                    let after = start + 11 <= size && allLight((start + 7)..<(start + 11))
+                    if before || after { result += 40 }
+                }
+                return result
+            }
+            var score = 0
+            for y in 0..<size { score += lineScore(y * size, 1) }
+            for x in 0..<size { score += lineScore(x, size) }
+            for y in 0..<(size - 1) {
+                for x in 0..<(size - 1) {
+                    let color = modules[y * size + x]
+                    if color == modules[y * size + x + 1] && color == modules[(y + 1) * size + x] && color == modules[(y + 1) * size + x + 1] {
+                        score += 3
+                    }
                 }
             }
-            let pattern: [Bool] = [true, false, true, true, true, false, true]
-            for start in 0...(line.count - 7) where Array(line[start..<start + 7]) == pattern {
-                let before = start >= 4 && line[(start - 4)..<start].allSatisfy { !$0 }
-                let after = start + 11 <= line.count && line[(start + 7)..<(start + 11)].allSatisfy { !$0 }
-                if before || after { result += 40 }
-            }
-            return result
+            var dark = 0
+            for module in modules where module { dark += 1 }
+            score += abs(dark * 20 - modules.count * 10) / modules.count * 10
+            return score
         }
-        for y in 0..<size { score += lineScore((0..<size).map { isDark(x: $0, y: y) }) }
-        for x in 0..<size { score += lineScore((0..<size).map { isDark(x: x, y: $0) }) }
-        for y in 0..<(size - 1) {
-            for x in 0..<(size - 1) {
-                let color = isDark(x: x, y: y)
-                if color == isDark(x: x + 1, y: y) && color == isDark(x: x, y: y + 1) && color == isDark(x: x + 1, y: y + 1) { score += 3 }
-            }
-        }
-        let dark = modules.filter { $0 }.count
-        score += abs(dark * 20 - modules.count * 10) / modules.count * 10
-        return score
     }
 }

@@ -32,21 +32,51 @@ struct CardsImport: AsyncParsableCommand {
     var encoding: String?
 
     func run() async throws {
-        let text = try readCSVFile(file, encoding: encoding)
-        let progress = Progress("checked rows")
-        let parsed = CardImport.parse(text, progress: progress.update)
-        guard parsed.problems.isEmpty else { throw refuseImport(file, parsed.problems) }
-        let hasher = try global.keyStore.idNumberHasher()
+        var chosen: TextEncoding?
+        if let encoding {
+            guard let named = TextEncoding(name: encoding) else {
+                throw CLIFailure(message: "--encoding \(encoding) is not supported; use utf-8 or gb18030 (gbk)")
+            }
+            chosen = named
+        }
+        // Never all of the file in memory: every row is checked (all rows or none) and its hashed form kept in a
+        // temporary file, which the writing pass then reads.
+        let source = try CardFile(path: file, encoding: chosen)
+        let hasher = Result { try global.keyStore.idNumberHasher() }
+        let spool = try CardSpool()
+        let check = try source.check(
+            progress: Progress("checked kB"),
+            start: { try spool.reset() },
+            good: { card in
+                if case .success(let hasher) = hasher { try spool.append(CardImportRow(card, hasher: hasher)) }
+            }
+        )
+        guard check.problems.isEmpty else { throw refuseImport(file, check.problems) }
+        _ = try hasher.get()
+        let directory = global.dataDirectory
+        try spool.rewind()
         let summary = try global.openDatabase().importCards(
-            parsed.cards,
-            hasher: hasher,
+            count: check.cards,
+            next: { try spool.next() },
             now: Date(),
             dryRun: dryRun,
             audit: try global.audit(),
-            source: (file as NSString).lastPathComponent
+            source: (file as NSString).lastPathComponent,
+            pacing: { serverIsRunning(directory) ? .shared : .alone }
         )
         let verb = dryRun ? "would import" : "imported"
-        print("\(verb) \(parsed.cards.count) card(s): \(summary.inserted) new, \(summary.updated) updated, \(summary.unchanged) unchanged")
+        print("\(verb) \(check.cards) card(s): \(summary.inserted) new, \(summary.updated) updated, \(summary.unchanged) unchanged")
         if dryRun { print("dry run: nothing was written") }
     }
+}
+
+/// Whether `yongjun serve` runs on this data directory (it holds `serve.lock` for its lifetime): then shops'
+/// verifications may be waiting for the import's write lock, and the import holds it only briefly.
+private func serverIsRunning(_ directory: DataDirectory) -> Bool {
+    let descriptor = open(directory.path + "/serve.lock", O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return errno != ENOENT }  // no lock file: no server ever ran here
+    defer { close(descriptor) }
+    guard flock(descriptor, LOCK_SH | LOCK_NB) == 0 else { return true }
+    flock(descriptor, LOCK_UN)
+    return false
 }

@@ -1,0 +1,266 @@
+import Foundation
+import GRDB
+import YongjunCore
+
+/// How long an import holds SQLite's single write lock at a time, and how long it lets go in between.
+public struct ImportPacing: Sendable, Equatable {
+    public var chunk: Duration
+    public var pause: Duration
+
+    public init(chunk: Duration, pause: Duration) {
+        self.chunk = chunk
+        self.pause = pause
+    }
+
+    /// A server may be waiting: each of its verification groups needs the lock to commit, so hold it a few
+    /// milliseconds and then step aside long enough for a waiter (polling every millisecond) to take it.
+    public static let shared = ImportPacing(chunk: .milliseconds(5), pause: .milliseconds(2))
+    /// Nothing waits (no server on the data directory): long transactions, few commits and checkpoints.
+    /// Two seconds: well inside the ten seconds another command waits for the lock before giving up.
+    public static let alone = ImportPacing(chunk: .seconds(2), pause: .zero)
+}
+
+extension AppDatabase {
+    /// Inserts new cards and updates changed ones, keyed on the card number, reading the cards one at a time from
+    /// `next` (nil at the end), so neither the file nor the register is held in memory.
+    ///
+    /// The caller checked the whole file first (all rows or none); `count` is how many rows it has. Each card is
+    /// compared with the register and written inside write transactions bounded in time by `pacing` (asked before each
+    /// one, so an import that starts alone steps aside for a server that starts later); the audit entry commits with
+    /// the last. An import cut short (a crash, an error from `next`) is completed by running it again: rows already
+    /// written are unchanged the second time. Only the imported fields are written, so a revocation is never undone.
+    /// `dryRun` writes nothing.
+    public func importCards(
+        count: Int,
+        next: () throws -> CardImportRow?,
+        now: Date,
+        dryRun: Bool = false,
+        audit: AuditContext? = nil,
+        source: String = "",
+        pacing: () -> ImportPacing = { .shared }
+    ) throws -> CardImportSummary {
+        defer { registerCache.invalidate() }
+        if dryRun {
+            return try dbWriter.read { db in
+                var writer = try CardImportWriter(db, count: count, stamp: Timestamp.iso(now), dryRun: true)
+                while let card = try next() { try writer.take(card) }
+                return writer.summary
+            }
+        }
+        let summary = try dbWriter.writeWithoutTransaction { db in
+            let clock = ContinuousClock()
+            // Three of the four keys are random (id, ID-number hash, status entry), so every insert lands on three random
+            // index pages: a page cache of fixed size (not growing with the file) keeps most of them in memory.
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
+            var writer = try CardImportWriter(db, count: count, stamp: Timestamp.iso(now), dryRun: false)
+            do {
+                var pace = pacing()
+                try db.beginTransaction(.immediate)
+                var deadline = clock.now + pace.chunk
+                while let card = try next() {
+                    try writer.take(card)
+                    if clock.now >= deadline {
+                        try db.commit()
+                        pace = pacing()
+                        if pace.pause > .zero { pause(for: pace.pause) }
+                        try db.beginTransaction(.immediate)
+                        deadline = clock.now + pace.chunk
+                    }
+                }
+                if let audit {
+                    let summary = writer.summary
+                    let details = [
+                        "file": source, "inserted": "\(summary.inserted)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)",
+                    ]
+                    try appendAudit(db, audit, AuditNote(action: "cards.import", subject: source, details: details), now: now)
+                }
+                try db.commit()
+            } catch {
+                if db.isInsideTransaction { try? db.rollback() }
+                throw error
+            }
+            return writer.summary
+        }
+        if let failure = audit?.takeSealFailure() { throw failure }
+        return summary
+    }
+}
+
+/// Blocks the thread: the import runs on the writer's own (non-cooperative) queue, never on a request's executor.
+private func pause(for duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    usleep(UInt32(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+}
+
+/// Compares and writes one imported card at a time with statements prepared once.
+private struct CardImportWriter {
+    private(set) var summary = CardImportSummary()
+    private let db: Database
+    private let stamp: String
+    private let find: Statement
+    private let insert: Statement?
+    private let update: Statement?
+    private var statusIndexes: StatusIndexMap
+    private var generator = BufferedRandom()
+
+    init(_ db: Database, count: Int, stamp: String, dryRun: Bool) throws {
+        self.db = db
+        self.stamp = stamp
+        find = try db.makeStatement(
+            sql: "SELECT name, id_number_hash, category, valid_until, phone, status_idx, disability_grade FROM cards WHERE card_no = ?"
+        )
+        // ON CONFLICT (card_no) DO NOTHING: the unique index answers "new card?" in the same probe that inserts it.
+        insert =
+            dryRun
+            ? nil
+            : try db.makeStatement(
+                sql: """
+                    INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at,
+                        status_idx, disability_grade)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
+                    ON CONFLICT (card_no) DO NOTHING
+                    """
+            )
+        update =
+            dryRun
+            ? nil
+            : try db.makeStatement(
+                sql: """
+                    UPDATE cards SET name = ?, id_number_hash = ?, category = ?, valid_until = ?, phone = ?, updated_at = ?,
+                        status_idx = coalesce(status_idx, ?), disability_grade = ?
+                    WHERE card_no = ?
+                    """
+            )
+        statusIndexes = dryRun ? StatusIndexMap(capacity: 0) : try StatusIndexMap(db, adding: count)
+    }
+
+    mutating func take(_ card: CardImportRow) throws {
+        let category = card.category.rawValue
+        let validUntil = card.validUntil.description
+        let (db, stamp) = (self.db, self.stamp)
+        if let insert {
+            let inserted = try withFreeStatusIndex { index, id in
+                try insert.execute(arguments: [
+                    id, card.cardNo, card.name, card.idNumberHash, category, validUntil, card.phone, stamp, stamp, index, card.disabilityGrade,
+                ])
+                return db.changesCount > 0
+            }
+            if inserted {
+                summary.inserted += 1
+                return
+            }
+        }
+        guard let before = try Row.fetchOne(find, arguments: [card.cardNo]) else {
+            summary.inserted += 1  // a dry run: the card is not there yet
+            return
+        }
+        let name: String = before[0]
+        let storedHash: String = before[1]
+        let storedCategory: String = before[2]
+        let storedValidUntil: String = before[3]
+        let phone: String? = before[4]
+        let storedIndex: Int? = before[5]
+        let grade: Int? = before[6]
+        let same =
+            storedIndex != nil && name == card.name && storedHash == card.idNumberHash && storedCategory == category
+            && storedValidUntil == validUntil && phone == card.phone && grade == card.disabilityGrade
+        if same {
+            summary.unchanged += 1
+            return
+        }
+        summary.updated += 1
+        guard let update else { return }
+        _ = try withFreeStatusIndex { index, _ in
+            try update.execute(arguments: [
+                card.name, card.idNumberHash, category, validUntil, card.phone, stamp, storedIndex == nil ? index : nil, card.disabilityGrade,
+                card.cardNo,
+            ])
+            return storedIndex == nil
+        }
+    }
+
+    /// Runs `write` with a random free status-list entry until no other card holds it (the unique index is the
+    /// authority: another import may have taken an entry since the map was read); `write` says if it used the entry.
+    /// It also gets a fresh card id.
+    private mutating func withFreeStatusIndex(_ write: (Int, String) throws -> Bool) throws -> Bool {
+        while true {
+            let index = statusIndexes.draw(using: &generator)
+            do {
+                let used = try write(index, RandomText.base32(count: 16, using: &generator))
+                if used { statusIndexes.take(index) }
+                return used
+            } catch let error as DatabaseError
+                where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE && error.message?.contains("status_idx") == true
+            {
+                statusIndexes.take(index)
+            }
+        }
+    }
+}
+
+/// Which status-list entries are taken, one bit each: random entries are drawn from `0..<capacity`, sized for the
+/// register plus the whole file so the list is never more than half full (a draw succeeds twice in three tries
+/// at worst). 256 KiB for a register of 10^6 cards.
+private struct StatusIndexMap {
+    private var bits: [UInt64]
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        bits = [UInt64](repeating: 0, count: (capacity + 63) / 64)
+    }
+
+    init(_ db: Database, adding count: Int) throws {
+        let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(max(status_idx), -1) FROM cards")
+        let existing: Int = row?[0] ?? 0
+        let highest: Int = row?[1] ?? -1
+        var capacity = StatusIndexAllocator.capacity(cards: existing + count)
+        if highest >= capacity { capacity = StatusIndexAllocator.capacity(cards: highest + 1) }
+        self.init(capacity: capacity)
+        let taken = try Int.fetchCursor(db, sql: "SELECT status_idx FROM cards WHERE status_idx IS NOT NULL")
+        while let index = try taken.next() { take(index) }
+    }
+
+    func isTaken(_ index: Int) -> Bool { bits[index / 64] & (1 << (index % 64)) != 0 }
+
+    mutating func take(_ index: Int) {
+        guard index >= 0, index < capacity else { return }
+        bits[index / 64] |= 1 << (index % 64)
+    }
+
+    func draw(using generator: inout some RandomNumberGenerator) -> Int {
+        while true {
+            let index = Int.random(in: 0..<capacity, using: &generator)
+            if !isTaken(index) { return index }
+        }
+    }
+}
+
+/// The kernel's random bytes read 4 KiB at a time: card ids and status entries need many random words, and
+/// `SystemRandomNumberGenerator` makes one system call per word.
+private struct BufferedRandom: RandomNumberGenerator {
+    private static let source = URL(fileURLWithPath: "/dev/urandom")
+    private var words = [UInt64](repeating: 0, count: 512)
+    private var used = 512
+
+    mutating func next() -> UInt64 {
+        if used == words.count {
+            refill()
+            used = 0
+        }
+        defer { used += 1 }
+        return words[used]
+    }
+
+    private mutating func refill() {
+        let byteCount = words.count * 8
+        if let bytes = try? FileHandle(forReadingFrom: Self.source).read(upToCount: byteCount), bytes.count == byteCount {
+            words.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
+            return
+        }
+        var system = SystemRandomNumberGenerator()
+        for index in words.indices { words[index] = system.next() }
+    }
+}
