@@ -63,36 +63,38 @@ extension PostgresStore {
                 }
                 let imported = try await connection.query("SELECT count(*) FROM card_import", logger: logger).collect().first?.decode(Int64.self) ?? 0
                 // Only the imported fields are written, so a revocation is never undone; an entry is given once.
-                let updated = try await connection.query(
-                    """
-                    WITH changed AS (
-                        UPDATE cards c SET name = i.name, id_number_hash = i.id_number_hash, category = i.category,
-                            valid_until = i.valid_until, phone = i.phone, updated_at = \(stamp),
-                            status_idx = coalesce(c.status_idx, i.status_idx), disability_grade = i.disability_grade
-                        FROM card_import i
-                        WHERE c.card_no = i.card_no AND (c.status_idx IS NULL OR c.name <> i.name OR c.id_number_hash <> i.id_number_hash
-                            OR c.category <> i.category OR c.valid_until <> i.valid_until OR c.phone IS DISTINCT FROM i.phone
-                            OR c.disability_grade IS DISTINCT FROM i.disability_grade)
-                        RETURNING 1
-                    )
-                    SELECT count(*) FROM changed
-                    """,
-                    logger: logger
-                ).collect().first?.decode(Int64.self) ?? 0
-                let inserted = try await connection.query(
-                    """
-                    WITH added AS (
-                        INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at,
-                            status_idx, disability_grade)
-                        SELECT id, card_no, name, id_number_hash, category, valid_until, phone, 'active', \(stamp), \(stamp), status_idx,
-                            disability_grade
-                        FROM card_import ON CONFLICT (card_no) DO NOTHING
-                        RETURNING 1
-                    )
-                    SELECT count(*) FROM added
-                    """,
-                    logger: logger
-                ).collect().first?.decode(Int64.self) ?? 0
+                let updated =
+                    try await connection.query(
+                        """
+                        WITH changed AS (
+                            UPDATE cards c SET name = i.name, id_number_hash = i.id_number_hash, category = i.category,
+                                valid_until = i.valid_until, phone = i.phone, updated_at = \(stamp),
+                                status_idx = coalesce(c.status_idx, i.status_idx), disability_grade = i.disability_grade
+                            FROM card_import i
+                            WHERE c.card_no = i.card_no AND (c.status_idx IS NULL OR c.name <> i.name OR c.id_number_hash <> i.id_number_hash
+                                OR c.category <> i.category OR c.valid_until <> i.valid_until OR c.phone IS DISTINCT FROM i.phone
+                                OR c.disability_grade IS DISTINCT FROM i.disability_grade)
+                            RETURNING 1
+                        )
+                        SELECT count(*) FROM changed
+                        """,
+                        logger: logger
+                    ).collect().first?.decode(Int64.self) ?? 0
+                let inserted =
+                    try await connection.query(
+                        """
+                        WITH added AS (
+                            INSERT INTO cards (id, card_no, name, id_number_hash, category, valid_until, phone, status, created_at, updated_at,
+                                status_idx, disability_grade)
+                            SELECT id, card_no, name, id_number_hash, category, valid_until, phone, 'active', \(stamp), \(stamp), status_idx,
+                                disability_grade
+                            FROM card_import ON CONFLICT (card_no) DO NOTHING
+                            RETURNING 1
+                        )
+                        SELECT count(*) FROM added
+                        """,
+                        logger: logger
+                    ).collect().first?.decode(Int64.self) ?? 0
                 let summary = CardImportSummary(
                     inserted: Int(inserted),
                     updated: Int(updated),
@@ -113,7 +115,8 @@ extension PostgresStore {
     /// Which status-list entries the register holds, sized for it plus `adding` cards.
     static func statusIndexes(_ connection: PostgresConnection, adding: Int, logger: Logger) async throws -> FreeStatusIndexes {
         let totals = try await connection.query("SELECT count(*), coalesce(max(status_idx), -1) FROM cards", logger: logger).collect().first
-        let (cards, highest) = try totals?.decode((Int64, Int64).self) ?? (0, -1)
+        var (cards, highest): (Int64, Int64) = (0, -1)
+        if let totals { (cards, highest) = try totals.decode((Int64, Int64).self) }
         var indexes = FreeStatusIndexes(capacity: max(StatusIndexAllocator.capacity(cards: Int(cards) + adding), Int(highest) + 1))
         let rows = try await connection.query("SELECT status_idx FROM cards WHERE status_idx IS NOT NULL", logger: logger)
         for try await index in rows.decode(Int64.self) { indexes.take(Int(index)) }

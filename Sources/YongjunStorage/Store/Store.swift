@@ -145,6 +145,16 @@ public enum ShortCodeRedemption: Sendable, Equatable {
 /// `yongjun merchants …` run. Commands hold an `any AdminStore` and never learn which store it is.
 public protocol AdminStore: Store {
     func card(number cardNo: String) async throws -> Card?
+    /// Inserts new cards and updates changed ones from checked rows read one at a time (`AppDatabase.importCards`).
+    func importCards(
+        count: Int,
+        next: () throws -> CardImportRow?,
+        now: Date,
+        dryRun: Bool,
+        audit: AuditContext?,
+        source: String,
+        pacing: () -> ImportPacing
+    ) async throws -> CardImportSummary
     func revokeCard(number cardNo: String, reason: String, now: Date, audit: AuditContext?) async throws
     func issueActivation(cardNo: String, code: String, now: Date, audit: AuditContext?) async throws
     func unlockHolder(cardNo: String, now: Date, audit: AuditContext?) async throws

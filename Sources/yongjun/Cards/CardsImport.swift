@@ -55,15 +55,18 @@ struct CardsImport: AsyncParsableCommand {
         _ = try hasher.get()
         let directory = global.dataDirectory
         try spool.rewind()
-        let summary = try global.openDatabase().importCards(
-            count: check.cards,
-            next: { try spool.next() },
-            now: Date(),
-            dryRun: dryRun,
-            audit: try global.audit(),
-            source: (file as NSString).lastPathComponent,
-            pacing: { serverIsRunning(directory) ? .shared : .alone }
-        )
+        let audit = try global.audit()
+        let summary = try await global.withAdminStore { store in
+            try await store.importCards(
+                count: check.cards,
+                next: { try spool.next() },
+                now: Date(),
+                dryRun: dryRun,
+                audit: audit,
+                source: (file as NSString).lastPathComponent,
+                pacing: { serverIsRunning(directory) ? .shared : .alone }
+            )
+        }
         let verb = dryRun ? "would import" : "imported"
         print("\(verb) \(check.cards) card(s): \(summary.inserted) new, \(summary.updated) updated, \(summary.unchanged) unchanged")
         if dryRun { print("dry run: nothing was written") }

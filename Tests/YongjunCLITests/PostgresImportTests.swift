@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// `cards import` into a PostgreSQL store: the same answers as on SQLite, through COPY.
+@Suite("cards import on PostgreSQL", .timeLimit(.minutes(3)))
+struct PostgresImportTests {
+    @Test("new, changed and unchanged cards are counted as on SQLite; a dry run writes nothing; a revocation survives a re-import")
+    func importLikeSQLite() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        #expect(try cli.run("keys", "init").status == 0)
+        let database = try await PostgresServer.running().createDatabase()
+        let env = ["YONGJUN_DATABASE": database]
+        let server = try PostgresServer.running()
+        var rows = (0..<300).map { index in
+            "LZ9\(String(format: "%05d", index)),持证人\(index),\(CLI.idNumber(String(format: "44188219600101%03d", index))),veteran,2099-12-31,"
+        }
+        let header = "card_no,name,id_number,category,valid_until,phone\n"
+        let first = try cli.write("first.csv", header + rows.joined(separator: "\n") + "\n")
+
+        let dry = try cli.run(["cards", "import", first, "--dry-run"], environment: env)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("300 new"), "\(dry.stdout)")
+        #expect(try server.psql(database, "SELECT count(*) FROM cards") == "0", "a dry run writes nothing")
+
+        let imported = try cli.run(["cards", "import", first], environment: env)
+        #expect(imported.stdout.contains("imported 300 card(s): 300 new, 0 updated, 0 unchanged"), "\(imported.stdout)\(imported.stderr)")
+        #expect(try server.psql(database, "SELECT count(DISTINCT status_idx), count(DISTINCT id) FROM cards") == "300|300")
+        #expect(try server.psql(database, "SELECT count(*) FROM audit_log WHERE action = 'cards.import'") == "1")
+
+        #expect(try cli.run(["cards", "revoke", "LZ900007", "--reason", "遗失"], environment: env).status == 0)
+        rows[3] = rows[3].replacingOccurrences(of: "2099-12-31", with: "2098-06-30")
+        rows.append("LZ9ABCDE,新持证人,\(CLI.idNumber("44188219700101999")),military_family,2099-12-31,13800000000")
+        let second = try cli.write("second.csv", header + rows.joined(separator: "\n") + "\n")
+        let again = try cli.run(["cards", "import", second], environment: env)
+        #expect(again.stdout.contains("imported 301 card(s): 1 new, 1 updated, 299 unchanged"), "\(again.stdout)\(again.stderr)")
+        #expect(try server.psql(database, "SELECT valid_until FROM cards WHERE card_no = 'LZ900003'") == "2098-06-30")
+        #expect(
+            try server.psql(database, "SELECT status FROM cards WHERE card_no = 'LZ900007'") == "revoked",
+            "a re-import never undoes a revocation"
+        )
+
+        // The same files on SQLite give the same counts.
+        #expect(try cli.run("cards", "import", first).stdout.contains("300 new, 0 updated, 0 unchanged"))
+        #expect(try cli.run("cards", "import", second).stdout.contains("1 new, 1 updated, 299 unchanged"))
+    }
+}
