@@ -36,7 +36,7 @@ struct GlobalOptions: ParsableArguments {
         if databaseURL != nil {
             throw CLIFailure(
                 message: "This command works on the embedded SQLite store only, and a PostgreSQL store is named (--database or "
-                    + "YONGJUN_DATABASE). On PostgreSQL use: serve, store copy, cards revoke/activation/unlock, "
+                    + "YONGJUN_DATABASE). On PostgreSQL use: serve, store copy, cards import/revoke/activation/unlock, "
                     + "merchants add/key/suspend/reinstate/revoke; run the others on a SQLite copy."
             )
         }
