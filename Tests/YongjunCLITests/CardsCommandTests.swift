@@ -204,6 +204,7 @@ struct ChunkedImportTests {
         #expect(counts.contains { $0 > 0 && $0 < 3000 }, "the other connection saw the import half done")
         let stored = try tamper(cli, "SELECT count(*), count(DISTINCT card_no), count(DISTINCT status_idx), count(DISTINCT id) FROM cards")
         #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "3000|3000|3000|3000")
+        #expect(try importer.writerSynchronousMode() == 2, "chunks commit without fsync; the connection is back to FULL after")
         let again = try importer.importCards(try Self.cards(1...3000), hasher: hasher, now: Date(), pacing: { tiny })
         #expect(again == CardImportSummary(inserted: 0, updated: 0, unchanged: 3000))
         let stillRevoked = try tamper(cli, "SELECT count(*) FROM cards WHERE status = 'revoked'")

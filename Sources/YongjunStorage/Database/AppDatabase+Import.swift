@@ -14,7 +14,7 @@ public struct ImportPacing: Sendable, Equatable {
 
     /// A server may be waiting: each of its verification groups needs the lock to commit, so hold it a few
     /// milliseconds and then step aside long enough for a waiter (polling every millisecond) to take it.
-    public static let shared = ImportPacing(chunk: .milliseconds(5), pause: .milliseconds(2))
+    public static let shared = ImportPacing(chunk: .milliseconds(2), pause: .milliseconds(2))
     /// Nothing waits (no server on the data directory): long transactions, few commits and checkpoints.
     /// Two seconds: well inside the ten seconds another command waits for the lock before giving up.
     public static let alone = ImportPacing(chunk: .seconds(2), pause: .zero)
@@ -26,7 +26,7 @@ extension AppDatabase {
     ///
     /// The caller checked the whole file first (all rows or none); `count` is how many rows it has. Each card is
     /// compared with the register and written inside write transactions bounded in time by `pacing` (asked before each
-    /// one, so an import that starts alone steps aside for a server that starts later); the audit entry commits with
+    /// one, so an import that starts alone steps aside for a server that starts later); the audit entry commits right after
     /// the last. An import cut short (a crash, an error from `next`) is completed by running it again: rows already
     /// written are unchanged the second time. Only the imported fields are written, so a revocation is never undone.
     /// `dryRun` writes nothing.
@@ -54,29 +54,42 @@ extension AppDatabase {
             let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
             try db.execute(sql: "PRAGMA cache_size = -32768")
             defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
+            // While a server waits, chunks commit without an fsync, so the lock is held for the rows alone (the
+            // server's own commits sync the log, ours included); the last commit, with the audit entry, syncs the
+            // log with every chunk before it. A power cut loses only chunks that running the import again writes.
+            let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
+            defer { try? db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             var writer = try CardImportWriter(db, count: count, stamp: Timestamp.iso(now), dryRun: false)
             do {
                 var pace = pacing()
-                try db.beginTransaction(.immediate)
-                var deadline = clock.now + pace.chunk
+                var deadline = clock.now
+                func begin() throws {
+                    try db.execute(sql: "PRAGMA synchronous = \(pace.pause > .zero ? 1 : synchronous)")
+                    try db.beginTransaction(.immediate)
+                    deadline = clock.now + pace.chunk
+                }
+                try begin()
                 while let card = try next() {
                     try writer.take(card)
                     if clock.now >= deadline {
                         try db.commit()
                         pace = pacing()
                         if pace.pause > .zero { pause(for: pace.pause) }
-                        try db.beginTransaction(.immediate)
-                        deadline = clock.now + pace.chunk
+                        try begin()
                     }
                 }
+                try db.commit()
                 if let audit {
                     let summary = writer.summary
                     let details = [
                         "file": source, "inserted": "\(summary.inserted)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)",
                     ]
-                    try appendAudit(db, audit, AuditNote(action: "cards.import", subject: source, details: details), now: now)
+                    try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                    try db.inTransaction(.immediate) {
+                        try appendAudit(db, audit, AuditNote(action: "cards.import", subject: source, details: details), now: now)
+                        return .commit
+                    }
                 }
-                try db.commit()
             } catch {
                 if db.isInsideTransaction { try? db.rollback() }
                 throw error
