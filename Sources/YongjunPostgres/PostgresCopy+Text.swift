@@ -11,7 +11,7 @@ extension PostgresCopy {
         case (.text(let value), "bigint") where Int64(value) != nil: text += String(Int64(value)!)
         case (.double(let number), "bigint") where number.rounded() == number && abs(number) < 9.2e18: text += String(Int64(number))
         case (.double(let number), "text"), (.double(let number), "double precision"): text += String(number)
-        case (.text(let value), "text"): appendEscaped(value, to: &text)
+        case (.text(let value), "text"): appendCopyField(value, to: &text)
         case (.blob(let bytes), "bytea"): appendHex(bytes, to: &text)
         case (.text(let value), "bytea"): appendHex(Array(value.utf8), to: &text)
         default:
@@ -21,7 +21,12 @@ extension PostgresCopy {
         }
     }
 
-    private static func appendEscaped(_ value: String, to text: inout String) {
+    /// One text field of COPY's text format: `\N` for nil; backslash, tab, newline and carriage return escaped.
+    static func appendCopyField(_ value: String?, to text: inout String) {
+        guard let value else {
+            text += "\\N"
+            return
+        }
         guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
             text += value
             return

@@ -43,28 +43,16 @@ extension PostgresStore: AdminStore {
         let last = try await connection.query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", logger: logger).collect().first
         var (lastSeq, previousHash): (Int64, String) = (0, "")
         if let last { (lastSeq, previousHash) = try last.decode((Int64, String).self) }
-        let seq = lastSeq + 1
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let details = String(decoding: try encoder.encode(note.details), as: UTF8.self)
-        let at = Timestamp.iso(now)
-        let hash = audit.chain.hash(
-            seq: seq,
-            at: at,
-            operatorName: audit.operatorName,
-            action: note.action,
-            subject: note.subject,
-            details: details,
-            previousHash: previousHash
-        )
+        let entry = try audit.entry(after: lastSeq, lastHash: previousHash, note: note, now: now)
         try await connection.query(
             """
             INSERT INTO audit_log (seq, at, operator, action, subject, details, previous_hash, hash)
-            VALUES (\(seq), \(at), \(audit.operatorName), \(note.action), \(note.subject), \(details), \(previousHash), \(hash))
+            VALUES (\(entry.seq), \(entry.at), \(entry.operatorName), \(entry.action), \(entry.subject), \(entry.details),
+                \(entry.previousHash), \(entry.hash))
             """,
             logger: logger
         )
-        return AuditHead(count: seq, lastHash: hash)
+        return AuditHead(count: entry.seq, lastHash: entry.hash)
     }
 
     /// Revokes card `cardNo` (every instance refuses its codes from its next verification group on).

@@ -49,7 +49,7 @@ extension PostgresStore {
                             String(indexes.draw(using: &generator)),
                         ].enumerated() {
                             if position > 0 { text += "\t" }
-                            Self.appendCopyField(field, to: &text)
+                            PostgresCopy.appendCopyField(field, to: &text)
                         }
                         text += "\n"
                         rows += 1
@@ -123,26 +123,6 @@ extension PostgresStore {
         return indexes
     }
 
-    /// One field of COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
-    static func appendCopyField(_ value: String?, to text: inout String) {
-        guard let value else {
-            text += "\\N"
-            return
-        }
-        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
-            text += value
-            return
-        }
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": text += "\\\\"
-            case "\t": text += "\\t"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            default: text.unicodeScalars.append(character)
-            }
-        }
-    }
 }
 
 /// A dry run's result, carried out of the transaction it rolls back.

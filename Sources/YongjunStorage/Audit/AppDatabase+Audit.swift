@@ -31,26 +31,12 @@ extension AppDatabase {
     @discardableResult
     func appendAudit(_ db: Database, _ audit: AuditContext, _ note: AuditNote, now: Date) throws -> AuditHead {
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        let seq: Int64 = (last?[0] ?? 0) + 1
-        let previousHash: String = last?[1] ?? ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let details = String(decoding: try encoder.encode(note.details), as: UTF8.self)
-        let at = Timestamp.iso(now)
-        let hash = audit.chain.hash(
-            seq: seq,
-            at: at,
-            operatorName: audit.operatorName,
-            action: note.action,
-            subject: note.subject,
-            details: details,
-            previousHash: previousHash
-        )
+        let entry = try audit.entry(after: last?[0] ?? 0, lastHash: last?[1] ?? "", note: note, now: now)
         try db.execute(
             sql: "INSERT INTO audit_log (seq, at, operator, action, subject, details, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [seq, at, audit.operatorName, note.action, note.subject, details, previousHash, hash]
+            arguments: [entry.seq, entry.at, entry.operatorName, entry.action, entry.subject, entry.details, entry.previousHash, entry.hash]
         )
-        let head = AuditHead(count: seq, lastHash: hash)
+        let head = AuditHead(count: entry.seq, lastHash: entry.hash)
         db.afterNextTransaction { _ in audit.sealAfterCommit(head) }
         return head
     }

@@ -21,6 +21,35 @@ public struct AuditContext: Sendable {
         self.lockPath = directory.path + "/audit.head.lock"
     }
 
+    /// The entry that records `note`, chained after the entry with `lastSeq` and `lastHash` (0 and "" for the first):
+    /// the one rule for what an entry holds, whichever store appends it.
+    package func entry(after lastSeq: Int64, lastHash: String, note: AuditNote, now: Date) throws -> AuditEntry {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let details = String(decoding: try encoder.encode(note.details), as: UTF8.self)
+        let at = Timestamp.iso(now)
+        let seq = lastSeq + 1
+        let hash = chain.hash(
+            seq: seq,
+            at: at,
+            operatorName: operatorName,
+            action: note.action,
+            subject: note.subject,
+            details: details,
+            previousHash: lastHash
+        )
+        return AuditEntry(
+            seq: seq,
+            at: at,
+            operatorName: operatorName,
+            action: note.action,
+            subject: note.subject,
+            details: details,
+            previousHash: lastHash,
+            hash: hash
+        )
+    }
+
     /// The head file, checked against the audit key.
     public var seal: AuditSeal {
         chain.readSeal(FileManager.default.contents(atPath: headPath).map { String(decoding: $0, as: UTF8.self) })
