@@ -43,43 +43,7 @@ extension PostgresCopy {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(quoted(tables[index].table))"), logger: logger)
             for try await count in rows.decode(Int64.self) { tables[index].target = Int(count) }
         }
-        var entries: [AuditEntry] = []
-        let auditRows = try await connection.query(
-            "SELECT seq, at, operator, action, subject, details, previous_hash, hash FROM audit_log ORDER BY seq",
-            logger: logger
-        )
-        for try await (seq, at, name, action, subject, details, previousHash, hash) in auditRows.decode(
-            (Int64, String, String, String, String, String, String, String).self
-        ) {
-            entries.append(
-                AuditEntry(
-                    seq: seq,
-                    at: at,
-                    operatorName: name,
-                    action: action,
-                    subject: subject,
-                    details: details,
-                    previousHash: previousHash,
-                    hash: hash
-                )
-            )
-        }
-        var state = AuditStateRows(merchants: [], cards: [], applications: [])
-        for try await row in try await connection.query("SELECT id, status, application_id FROM merchants ORDER BY id", logger: logger).decode(
-            (Int64, String, Int64?).self
-        ) {
-            state.merchants.append(row)
-        }
-        // COLLATE "C": the order SQLite gives, whatever the database's collation.
-        for try await row in try await connection.query("SELECT card_no, status FROM cards ORDER BY card_no COLLATE \"C\"", logger: logger).decode(
-            (String, String).self
-        ) {
-            state.cards.append(row)
-        }
-        for try await row in try await connection.query("SELECT id, stage FROM applications ORDER BY id", logger: logger).decode((Int64, String).self)
-        {
-            state.applications.append(row)
-        }
+        let (entries, state) = try await PostgresStore.auditRows(connection, logger: logger)
         let targetKeys = Set(entries.filter { ["keys.init", "keys.rotate"].contains($0.action) }.map(\.subject)).sorted()
         return StoreCopyReport(
             tables: tables,

@@ -237,7 +237,7 @@ struct MultiInstanceTests {
         defer { cli.remove() }
         _ = try cli.prepare()
         let database = try await PostgresServer.running().createDatabase()
-        let result = try cli.run(["audit", "verify"], environment: ["YONGJUN_DATABASE": database])
+        let result = try cli.run(["merchants", "list"], environment: ["YONGJUN_DATABASE": database])
         #expect(result.status != 0)
         #expect(result.stderr.contains("embedded SQLite store only"), "\(result.stderr)")
     }

@@ -44,4 +44,23 @@ struct PostgresImportTests {
         #expect(try cli.run("cards", "import", first).stdout.contains("300 new, 0 updated, 0 unchanged"))
         #expect(try cli.run("cards", "import", second).stdout.contains("1 new, 1 updated, 299 unchanged"))
     }
+
+    @Test("audit verify on PostgreSQL: a register moved over and changed there checks out; a direct edit is named")
+    func auditVerifyOnPostgres() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        _ = try cli.prepare()
+        let database = try await PostgresServer.running().createDatabase()
+        let env = ["YONGJUN_DATABASE": database]
+        #expect(try cli.run("store", "copy", "--from", "sqlite:" + cli.dataDirectory, "--to", database).status == 0)
+        #expect(try cli.run(["cards", "revoke", "LZ0002", "--reason", "遗失"], environment: env).status == 0)
+        #expect(try cli.run(["merchants", "suspend", "1", "--reason", "整改"], environment: env).status == 0)
+        let intact = try cli.run(["audit", "verify"], environment: env)
+        #expect(intact.status == 0, "\(intact.stdout)\(intact.stderr)")
+        #expect(intact.stdout.contains("audit log intact"))
+        try PostgresServer.running().psql(database, "UPDATE cards SET status = 'active', revoked_at = NULL WHERE card_no = 'LZ0002'")
+        let edited = try cli.run(["audit", "verify"], environment: env)
+        #expect(edited.status == 1)
+        #expect(edited.stderr.contains("LZ0002"), "\(edited.stderr)")
+    }
 }

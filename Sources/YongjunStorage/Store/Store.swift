@@ -169,4 +169,6 @@ public protocol AdminStore: Store {
         -> Merchant
     func replaceMerchantKey(merchantID: Int64, with key: MerchantAPIKey, now: Date, audit: AuditContext?) async throws
     func changeMerchantStatus(id: Int64, to status: Merchant.Status, reason: String?, now: Date, audit: AuditContext?) async throws -> Merchant
+    /// The audit chain, its sealed head, the register's state against the log, and the signing keys' entries.
+    func verifyAudit(_ audit: AuditContext, keyIDs: [String]) async throws -> AuditVerification
 }

@@ -50,7 +50,8 @@ struct AuditVerify: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let verification = try global.openDatabase().verifyAudit(try global.audit(), keyIDs: global.keyStore.signingKeyIDs())
+        let (audit, keyIDs) = (try global.audit(), try global.keyStore.signingKeyIDs())
+        let verification = try await global.withAdminStore { store in try await store.verifyAudit(audit, keyIDs: keyIDs) }
         guard verification.isIntact else {
             let lines = verification.problemLines
             throw CLIFailure(message: lines.count == 1 ? lines[0] : "\(lines.count) problems; see above", details: lines.count == 1 ? [] : lines)
