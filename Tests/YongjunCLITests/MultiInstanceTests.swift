@@ -137,7 +137,7 @@ struct MultiInstanceTests {
                 return try #require(reply.cookieValue("yj_session"))
             }()
         ).code
-        let shop = try cluster.cli.run(["merchants", "list", "--json"]).stdout
+        let shop = try cluster.cli.run(["merchants", "list", "--json"], environment: cluster.env).stdout
         let shopID = try #require((try JSONSerialization.jsonObject(with: Data(shop.utf8)) as? [[String: Any]])?.first?["id"] as? Int)
         #expect(try cluster.cli.run(["merchants", "suspend", String(shopID), "--reason", "整改"], environment: cluster.env).status == 0)
         #expect(try await cluster.a.client.verify(other, key: cluster.key).error == "merchant_suspended")
@@ -237,7 +237,7 @@ struct MultiInstanceTests {
         defer { cli.remove() }
         _ = try cli.prepare()
         let database = try await PostgresServer.running().createDatabase()
-        let result = try cli.run(["merchants", "list"], environment: ["YONGJUN_DATABASE": database])
+        let result = try cli.run(["batches", "list"], environment: ["YONGJUN_DATABASE": database])
         #expect(result.status != 0)
         #expect(result.stderr.contains("embedded SQLite store only"), "\(result.stderr)")
     }

@@ -68,7 +68,10 @@ struct MerchantsList: AsyncParsableCommand {
             }
             statusFilter = parsed
         }
-        let views = try await global.openDatabase().merchants(status: statusFilter, industry: try parseIndustry(industry)).map(MerchantView.init)
+        let filter = (statusFilter, try parseIndustry(industry))
+        let views = try await global.withAdminStore { store in try await store.merchants(status: filter.0, industry: filter.1) }.map(
+            MerchantView.init
+        )
         try output.emit(views, header: MerchantView.header, rows: views.map(\.row))
     }
 }
@@ -85,7 +88,7 @@ struct MerchantsShow: AsyncParsableCommand {
     @Argument(help: "Merchant id.") var id: Int64
 
     func run() async throws {
-        guard let merchant = try await global.openDatabase().merchant(id: id) else {
+        guard let merchant = try await global.withAdminStore({ store in try await store.merchant(id: id) }) else {
             throw CLIFailure(message: "no merchant with id \(id); `yongjun merchants list` shows them")
         }
         let view = MerchantView(merchant)

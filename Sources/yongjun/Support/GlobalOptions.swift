@@ -37,7 +37,7 @@ struct GlobalOptions: ParsableArguments {
             throw CLIFailure(
                 message: "This command works on the embedded SQLite store only, and a PostgreSQL store is named (--database or "
                     + "YONGJUN_DATABASE). On PostgreSQL use: serve, store copy, cards import/revoke/activation/unlock, "
-                    + "merchants add/key/suspend/reinstate/revoke, audit verify; run the others on a SQLite copy."
+                    + "merchants add/key/list/show/suspend/reinstate/revoke, audit verify; run the others on a SQLite copy."
             )
         }
         return try AppDatabase.open(in: dataDirectory)
