@@ -84,6 +84,7 @@ func openStore(_ settings: ServerSettings, directory: DataDirectory, logger: Log
         return (database, [], try database.auditedSigningKeyIDs())
     }
     let url = try PostgresURL(databaseURL)
+    try await url.checkReachable(logger: logger)
     // Before the service group runs the pool for good, a pool of its own for the migration and the key check.
     let audited = try await PostgresClient.withRunning(url.configuration, logger: logger) { client in
         try await PostgresMigrator().migrate(client, logger: logger)

@@ -63,4 +63,22 @@ struct PostgresImportTests {
         #expect(edited.status == 1)
         #expect(edited.stderr.contains("LZ0002"), "\(edited.stderr)")
     }
+
+    @Test("an unreachable PostgreSQL stops serve and a command at once, naming database_url and never the password")
+    func unreachableStore() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        #expect(try cli.run("keys", "init").status == 0)
+        let port = try OccupiedPort.freePort()
+        let url = "postgres://yongjun:s3cret-pw@127.0.0.1:\(port)/yongjun"
+        let started = ContinuousClock.now
+        for arguments in [["serve", "--port", "0", "--admin-port", "off"], ["cards", "revoke", "LZ0001", "--reason", "遗失"]] {
+            let result = try cli.run(arguments, environment: ["YONGJUN_DATABASE": url])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("database_url postgres://yongjun:"), "\(result.stderr)")
+            #expect(result.stderr.contains("Connection refused"), "\(result.stderr)")
+            #expect(!result.stderr.contains("s3cret-pw") && !result.stdout.contains("s3cret-pw"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(30), "neither waited for a pool that would retry for ever")
+    }
 }
