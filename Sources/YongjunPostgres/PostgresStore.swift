@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 import YongjunCore
 import YongjunStorage
 
@@ -31,7 +32,10 @@ public final class PostgresStore: Store, Sendable {
     static let guessBudgetLock: Int64 = 0x594A_4755_4553_53  // "YJGUESS"
 
     public func ping() async throws {
-        try await client.query("SELECT 1", logger: logger).collect()
+        let logger = logger
+        _ = try await withConnection(within: Self.leaseDeadline) { connection in
+            try await connection.query("SELECT 1", logger: logger).collect().count
+        }
     }
 
     // MARK: The verification log
@@ -58,12 +62,44 @@ public final class PostgresStore: Store, Sendable {
     private func runGroup(_ decide: @escaping @Sendable (any VerificationTransaction) throws -> Void) async throws {
         let cache = cache
         let logger = logger
-        try await client.withConnection { connection in
+        try await withConnection(within: Self.leaseDeadline) { connection in
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 self.writer.async {
                     continuation.resume(with: Result { try Self.decideAndCommit(decide, connection: connection, cache: cache, logger: logger) })
                 }
             }
+        }
+    }
+
+    /// How long a request waits for a connection before it is answered "unavailable" (503, retry with the same
+    /// nonce): the pool retries an unreachable server for ever, and a shop at the till cannot wait for ever.
+    static let leaseDeadline: Duration = .seconds(3)
+
+    /// `client.withConnection`, but giving up with `PostgresUnavailable` when no connection is leased within
+    /// `deadline`. Once leased, `body` runs to its end however long it takes (a group may be committing).
+    func withConnection<T: Sendable>(within deadline: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T
+    {
+        let leased = LeaseMark()
+        let client = client
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    leased.mark()
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                do { try await Task.sleep(for: deadline) } catch { return nil }
+                if !leased.done { throw PostgresUnavailable() }
+                return nil
+            }
+            while let finished = try await group.next() {
+                if let result = finished {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            throw PostgresUnavailable()
         }
     }
 
@@ -601,4 +637,16 @@ public final class PostgresStore: Store, Sendable {
             : "SELECT row_to_json(cards)::text FROM cards WHERE card_no = \(value)"
         return try await connection.query(query, logger: logger).collect().first.map { try decodeRecord(Card.self, $0) }
     }
+}
+
+/// No connection to PostgreSQL could be had in time: the request is answered as unavailable, nothing was recorded.
+public struct PostgresUnavailable: Error, CustomStringConvertible {
+    public var description: String { "no PostgreSQL connection within \(PostgresStore.leaseDeadline)" }
+}
+
+/// Set once a connection was leased.
+final class LeaseMark: Sendable {
+    private let state = Mutex(false)
+    var done: Bool { state.withLock { $0 } }
+    func mark() { state.withLock { $0 = true } }
 }

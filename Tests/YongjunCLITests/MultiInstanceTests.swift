@@ -231,6 +231,30 @@ struct MultiInstanceTests {
         #expect(try await cluster.b.client.send("GET", "/healthz").status == 200)
     }
 
+    @Test("PostgreSQL going away while serving: a verification is answered 503 within seconds, /readyz says so, SIGTERM still stops")
+    func storeGoesAway() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        // A cluster of this test's own, since it is stopped under the server.
+        let script = CLI.packageRoot.appendingPathComponent("scripts/pg-test-server").path
+        let started = try PostgresServer.run(script, ["--with-dir", "--watch", String(getpid())]).split(separator: " ").map(String.init)
+        let (url, folder) = (started[0], started[1])
+        defer { _ = try? PostgresServer.run(script, ["--stop", folder]) }
+        #expect(try cli.run("store", "copy", "--from", "sqlite:" + cli.dataDirectory, "--to", url).status == 0)
+        let server = try ServerProcess(cli: cli, extraArguments: ["--database", url])
+        let code = try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try PostgresServer.run(script, ["--stop", folder])
+        let asked = ContinuousClock.now
+        let answer = try await server.client.verify(code, key: key, nonce: "till-9-1")
+        #expect(answer.status == 503 && answer.error == "unavailable", "\(answer.body)")
+        #expect(ContinuousClock.now - asked < .seconds(15), "answered, not left waiting for a connection")
+        let admin = try #require(server.adminURL)
+        #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 503)
+        #expect(try await server.client.send("GET", "/healthz").status == 200)
+        #expect(server.stop() == 0)
+    }
+
     @Test("a command that only runs on SQLite says so when a PostgreSQL store is named, and changes nothing")
     func sqliteOnlyCommandsSaySo() async throws {
         let cli = try CLI()
