@@ -340,6 +340,11 @@ def flow(page, report, base, key, valid, revoked, short_number, online_code):
     report["answers"] = {
         "valid": answer(page, valid), "again": answer(page, valid), "revoked": answer(page, revoked), "short": answer(page, short_number),
     }
+    # The count is refreshed after the record's IndexedDB transaction completes, a moment after the answer shows.
+    try:
+        page.wait_until("(() => document.getElementById('queue-count').dataset.count === '5')()", "five records queued")
+    except TimeoutError:
+        pass  # the report below then shows the count the page settled on, and the test names it
     report["queued"] = page.evaluate(STATUS)
     records = page.evaluate(QUEUE)
 
