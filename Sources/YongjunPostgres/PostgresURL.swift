@@ -44,9 +44,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The URL with the password replaced by `***`: safe for logs, errors and output.
+    /// The URL with the password replaced by `********` (as `config show` prints it): safe for logs, errors and output.
     public var redacted: String {
-        let credentials = Self.escape(user) + (password == nil ? "" : ":***")
+        let credentials = Self.escape(user) + (password == nil ? "" : ":********")
         let hostPart = host.map { $0.contains(":") ? "[\($0)]" : $0 } ?? ""
         var query: [String] = []
         if let socketDirectory { query.append("host=\(socketDirectory)") }

@@ -15,7 +15,7 @@ struct PostgresBackupTests {
         #expect(result.stderr.contains("pg_restore"))
         #expect(result.stderr.contains("keys/ folder"))
         #expect(result.stderr.contains("cp -a \(cli.dataDirectory)/keys "))
-        #expect(result.stderr.contains("postgres://yongjun:***@db.internal:5432/yongjun"))
+        #expect(result.stderr.contains("postgres://yongjun:********@db.internal:5432/yongjun"))
         #expect(!result.stderr.contains("hunter2"))
     }
 }

@@ -42,7 +42,7 @@ struct PostgresURLTests {
     @Test("the redacted form and the description never show the password")
     func redacted() throws {
         let url = try PostgresURL("postgres://yongjun:hunter2@db:5432/register")
-        #expect(url.redacted == "postgres://yongjun:***@db:5432/register")
+        #expect(url.redacted == "postgres://yongjun:********@db:5432/register")
         #expect(!"\(url)".contains("hunter2"))
         #expect(try PostgresURL("postgres://a@/b?host=/s&sslmode=disable").redacted == "postgres://a@:5432/b?host=/s&sslmode=disable")
     }
