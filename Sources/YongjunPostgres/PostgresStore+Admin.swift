@@ -111,6 +111,28 @@ extension PostgresStore: AdminStore {
         }
     }
 
+    public func holderAccountStatus(cardNo: String) async throws -> HolderAccountStatus? {
+        let account = try await client.query(
+            """
+            SELECT activation_issued_at, activated_at FROM holder_accounts JOIN cards ON cards.id = holder_accounts.card_id
+            WHERE cards.card_no = \(cardNo)
+            """,
+            logger: logger
+        ).collect().first.map { try $0.decode((String?, String?).self) }
+        let guardRow = try await client.query(
+            "SELECT failures, locked_until, lock_level FROM sign_in_guards WHERE card_no = \(cardNo)",
+            logger: logger
+        ).collect().first.map { try $0.decode((Int64, String?, Int64).self) }
+        guard account != nil || guardRow != nil else { return nil }
+        return HolderAccountStatus(
+            activationIssuedAt: account?.0,
+            activatedAt: account?.1,
+            failedAttempts: Int(guardRow?.0 ?? 0),
+            lockedUntil: guardRow?.1,
+            lockLevel: Int(guardRow?.2 ?? 0)
+        )
+    }
+
     public func issueActivation(cardNo: String, code: String, now: Date, audit: AuditContext?) async throws {
         let logger = logger
         try await audited(audit, now: now, AuditNote(action: "cards.activation", subject: cardNo)) { connection, _ in

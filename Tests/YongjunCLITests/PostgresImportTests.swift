@@ -39,6 +39,8 @@ struct PostgresImportTests {
             try server.psql(database, "SELECT status FROM cards WHERE card_no = 'LZ900007'") == "revoked",
             "a re-import never undoes a revocation"
         )
+        let shown = try cli.run(["cards", "show", "LZ900007"], environment: env).stdout
+        #expect(shown.contains("revoked — 遗失") && shown.contains("持证人7"), "cards show reads the PostgreSQL store: \(shown)")
 
         // The same files on SQLite give the same counts.
         #expect(try cli.run("cards", "import", first).stdout.contains("300 new, 0 updated, 0 unchanged"))

@@ -156,6 +156,14 @@ public struct HolderAccountStatus: Sendable, Codable {
     public var lockedUntil: String?
     /// How many locks in a row (each longer); 4 means locked until `yongjun cards unlock`.
     public var lockLevel: Int
+
+    package init(activationIssuedAt: String?, activatedAt: String?, failedAttempts: Int, lockedUntil: String?, lockLevel: Int) {
+        self.activationIssuedAt = activationIssuedAt
+        self.activatedAt = activatedAt
+        self.failedAttempts = failedAttempts
+        self.lockedUntil = lockedUntil
+        self.lockLevel = lockLevel
+    }
 }
 
 extension AppDatabase {

@@ -145,6 +145,8 @@ public enum ShortCodeRedemption: Sendable, Equatable {
 /// `yongjun merchants …` run. Commands hold an `any AdminStore` and never learn which store it is.
 public protocol AdminStore: Store {
     func card(number cardNo: String) async throws -> Card?
+    /// A holder's phone access as the bureau sees it (activation, failed PINs, lock), if any.
+    func holderAccountStatus(cardNo: String) async throws -> HolderAccountStatus?
     /// Inserts new cards and updates changed ones from checked rows read one at a time (`AppDatabase.importCards`).
     func importCards(
         count: Int,

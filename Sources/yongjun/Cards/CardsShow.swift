@@ -27,9 +27,11 @@ struct CardsShow: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try global.openDatabase()
-        guard let card = try database.card(number: cardNo) else { throw CLIFailure(message: "no card with card number \(cardNo)") }
-        let access = try database.holderAccountStatus(cardNo: card.cardNo)
+        let found = try await global.withAdminStore { store -> (Card, HolderAccountStatus?)? in
+            guard let card = try await store.card(number: cardNo) else { return nil }
+            return (card, try await store.holderAccountStatus(cardNo: card.cardNo))
+        }
+        guard let (card, access) = found else { throw CLIFailure(message: "no card with card number \(cardNo)") }
         let view = View(
             cardNo: card.cardNo,
             name: card.name,

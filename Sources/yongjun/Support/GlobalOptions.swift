@@ -36,7 +36,7 @@ struct GlobalOptions: ParsableArguments {
         if databaseURL != nil {
             throw CLIFailure(
                 message: "This command works on the embedded SQLite store only, and a PostgreSQL store is named (--database or "
-                    + "YONGJUN_DATABASE). On PostgreSQL use: serve, store copy, cards import/revoke/activation/unlock, "
+                    + "YONGJUN_DATABASE). On PostgreSQL use: serve, store copy, cards import/show/revoke/activation/unlock, "
                     + "merchants add/key/list/show/suspend/reinstate/revoke, audit verify; run the others on a SQLite copy."
             )
         }
