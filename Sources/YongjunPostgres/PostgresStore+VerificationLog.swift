@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import PostgresNIO
+import YongjunCore
+import YongjunStorage
+
+extension PostgresStore {
+    // MARK: The verification log
+
+    public func inVerificationTransaction(_ decide: @escaping @Sendable (any VerificationTransaction) throws -> Void) async throws {
+        // Two instances' groups can wait on each other's rows (the same use key or nonce taken in opposite orders);
+        // PostgreSQL then aborts one of them. Its decisions touched nothing outside the database yet, so run it again.
+        var attempt = 1
+        while true {
+            do {
+                return try await runGroup(decide)
+            } catch let error as PSQLError where attempt < 3 && Self.mayRetry(error) {
+                logger.notice("verification group retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
+                attempt += 1
+            }
+        }
+    }
+
+    /// Deadlock detected, or a serialization failure.
+    static func mayRetry(_ error: PSQLError) -> Bool {
+        ["40P01", "40001"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+
+    private func runGroup(_ decide: @escaping @Sendable (any VerificationTransaction) throws -> Void) async throws {
+        let cache = cache
+        let logger = logger
+        try await withConnection(within: Self.leaseDeadline) { connection in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                self.writer.async {
+                    continuation.resume(with: Result { try Self.decideAndCommit(decide, connection: connection, cache: cache, logger: logger) })
+                }
+            }
+        }
+    }
+
+    /// How long a request waits for a connection before it is answered "unavailable" (503, retry with the same
+    /// nonce): the pool retries an unreachable server for ever, and a shop at the till cannot wait for ever.
+    /// when another instance took a use key, nonce or daily benefit this group counted on.
+    private static func decideAndCommit(
+        _ decide: @Sendable (any VerificationTransaction) throws -> Void,
+        connection: PostgresConnection,
+        cache: RegisterCache,
+        logger: Logger
+    ) throws {
+        var hints = GroupHints()
+        for _ in 0..<4 {
+            let transaction = PostgresVerificationTransaction(connection: connection, cache: cache, logger: logger, hints: hints)
+            try transaction.run("BEGIN")
+            do {
+                try transaction.revalidateCache()
+                try decide(transaction)
+                if let next = try transaction.flush() {
+                    try transaction.run("ROLLBACK")
+                    hints = next
+                    continue
+                }
+                try transaction.run("COMMIT")
+                return
+            } catch {
+                _ = try? transaction.run("ROLLBACK")
+                throw error
+            }
+        }
+        throw VerificationGroupError.keptConflicting
+    }
+
+    public func recentVerifications(now: Date, since earliest: Date) async throws -> [VerificationEntry] {
+        let lower = RandomText.timeOrderedIDLowerBound(millis: UInt64(max(0, earliest.timeIntervalSince1970 * 1000)))
+        let nowSeconds = Int64(now.timeIntervalSince1970)
+        let rows = try await client.query(
+            """
+            SELECT id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key,
+                eligible, benefit, benefit_rule
+            FROM verifications
+            WHERE id >= \(lower) AND ((use_key IS NOT NULL AND code_expires_at > \(nowSeconds)) OR (nonce IS NOT NULL AND offline = 0))
+            ORDER BY id
+            """,
+            logger: logger
+        )
+        var entries: [VerificationEntry] = []
+        for try await row in rows {
+            let (id, merchantID, cardID, codeID, keyID, valid, reason, nonce, expires, createdAt, response, useKey, eligible, benefit, rule) =
+                try row.decode(
+                    (
+                        String, Int64, String?, String?, String?, Int64, String?, String?, Int64?, String, String, String?, Int64?, String?,
+                        Int64?
+                    ).self
+                )
+            entries.append(
+                VerificationEntry(
+                    id: id,
+                    merchantID: merchantID,
+                    cardID: cardID,
+                    codeID: codeID,
+                    keyID: keyID,
+                    valid: valid != 0,
+                    reason: reason,
+                    nonce: nonce,
+                    codeExpiresAt: expires.map(Int.init),
+                    createdAt: createdAt,
+                    response: response,
+                    useKey: useKey,
+                    eligible: eligible.map { $0 != 0 },
+                    benefit: benefit,
+                    benefitRule: rule.map(Int.init)
+                )
+            )
+        }
+        return entries
+    }
+
+    public func registerShortCode(token: String, expires: Int, now: Int) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let number = HolderSecret.shortCode(using: &generator)
+            let rows = try await client.query(
+                "INSERT INTO short_codes (number, token, expires_at) VALUES (\(number), \(token), \(expires)) ON CONFLICT (number) DO NOTHING RETURNING number",
+                logger: logger
+            ).collect()
+            if !rows.isEmpty { return number }
+        }
+    }
+}
