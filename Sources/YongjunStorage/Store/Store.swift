@@ -143,7 +143,7 @@ public enum ShortCodeRedemption: Sendable, Equatable {
 
 /// The bureau's everyday register writes, each audited, on either store: what `yongjun cards …` and
 /// `yongjun merchants …` run. Commands hold an `any AdminStore` and never learn which store it is.
-public protocol AdminStore: Store {
+public protocol AdminStore: Store, ReviewStore, ReportsStore, RecordsStore {
     func card(number cardNo: String) async throws -> Card?
     /// A holder's phone access as the bureau sees it (activation, failed PINs, lock), if any.
     func holderAccountStatus(cardNo: String) async throws -> HolderAccountStatus?

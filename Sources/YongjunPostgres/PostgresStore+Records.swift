@@ -1,0 +1,6 @@
+import Foundation
+import PostgresNIO
+import YongjunCore
+import YongjunStorage
+
+extension PostgresStore: RecordsStore {}

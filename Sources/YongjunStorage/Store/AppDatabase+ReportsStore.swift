@@ -1,0 +1,4 @@
+import Foundation
+import YongjunCore
+
+extension AppDatabase: ReportsStore {}
