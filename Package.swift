@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "YongjunCoreTests",
-            dependencies: ["YongjunCore", "YongjunVerifier", .product(name: "CompressNIO", package: "compress-nio")],
+            dependencies: ["YongjunCore", "YongjunVerifier", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CompressNIO", package: "compress-nio")],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -4,14 +4,17 @@ import Crypto
 ///
 /// The key lives beside the signing keys, not in the database: a stolen database alone cannot be brute-forced.
 public struct IDNumberHasher: Sendable {
-    private let key: SymmetricKey
+    /// The HMAC with the key already absorbed (its inner and outer pads hashed once, not once per number): each
+    /// `hash` works on a copy, which the digest copies on write.
+    private let keyed: HMAC<SHA256>
 
     public init(keyBytes: [UInt8]) {
-        self.key = SymmetricKey(data: keyBytes)
+        keyed = HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
     }
 
     public func hash(_ idNumber: ChineseIDNumber) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(idNumber.value.utf8), using: key)
-        return Base64URL.encode(Array(mac))
+        var mac = keyed
+        mac.update(data: Array(idNumber.value.utf8))
+        return Base64URL.encode(Array(mac.finalize()))
     }
 }

@@ -190,6 +190,11 @@ enum ImportText {
         text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
     }
 
+    /// True when `text` has a visible ASCII character, so it is not blank whatever else it holds.
+    static func hasVisibleASCII(_ text: String) -> Bool {
+        text.utf8.contains { (0x21...0x7E).contains($0) }
+    }
+
     /// ASCII letters, digits and the hyphen: the only characters of a card number.
     static func isCardNumberByte(_ byte: UInt8) -> Bool {
         switch byte {
