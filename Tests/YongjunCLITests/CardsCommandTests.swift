@@ -234,6 +234,9 @@ struct ChunkedImportTests {
         }
         #expect(throws: FileChanged.self) { try importFailing(at: 1900, pacing: ImportPacing(chunk: .seconds(3600), pause: .zero)) }
         #expect(try database.cardCount() == 0, "the transaction in progress is rolled back")
+        let indexes = "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cards' ORDER BY name)"
+        let allFour = "cards_id_number_hash cards_status_idx sqlite_autoindex_cards_1 sqlite_autoindex_cards_2"
+        #expect(try tamper(cli, indexes).trimmingCharacters(in: .whitespacesAndNewlines) == allFour, "a first import drops two indexes; the rollback puts them back")
         #expect(throws: FileChanged.self) { try importFailing(at: 1900, pacing: tiny) }
         let written = try database.cardCount()
         #expect(written > 0 && written <= 1899, "the transactions committed before the error are kept")
@@ -242,6 +245,10 @@ struct ChunkedImportTests {
         #expect(rerun == CardImportSummary(inserted: 2000 - written, updated: written, unchanged: 0))
         #expect(try database.cardCount() == 2000)
         #expect(try cli.run("cards", "code", "LZ1999").status == 0)
+        let whole = try database.importCards(try Self.cards(3001...4000), hasher: hasher, now: Date(), pacing: { .whole })
+        #expect(whole == CardImportSummary(inserted: 1000, updated: 0, unchanged: 0))
+        #expect(try tamper(cli, indexes).trimmingCharacters(in: .whitespacesAndNewlines) == allFour)
+        #expect(try tamper(cli, "PRAGMA integrity_check").trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
 
     @Test("a dry run over thousands of rows counts what would change and writes nothing")

@@ -27,6 +27,12 @@ struct PostgresImportTests {
         #expect(imported.stdout.contains("imported 300 card(s): 300 new, 0 updated, 0 unchanged"), "\(imported.stdout)\(imported.stderr)")
         #expect(try server.psql(database, "SELECT count(DISTINCT status_idx), count(DISTINCT id) FROM cards") == "300|300")
         #expect(try server.psql(database, "SELECT count(*) FROM audit_log WHERE action = 'cards.import'") == "1")
+        // The first import into an empty register drops two indexes and builds them again: all four are back.
+        #expect(
+            try server.psql(database, "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'cards'")
+                == "cards_card_no_key cards_id_number_hash cards_pkey cards_status_idx"
+        )
+        #expect(try server.psql(database, "SELECT bool_and(id ~ '^[a-km-np-z2-9]{16}$') FROM cards") == "t")
 
         #expect(try cli.run(["cards", "revoke", "LZ900007", "--reason", "遗失"], environment: env).status == 0)
         rows[3] = rows[3].replacingOccurrences(of: "2099-12-31", with: "2098-06-30")

@@ -1,6 +1,9 @@
+import Crypto
 import Foundation
 import Testing
-import YongjunCore
+import YongjunVerifier
+
+@testable import YongjunCore
 
 @Suite("Cardholder CSV import")
 struct CardImportTests {
@@ -298,5 +301,83 @@ struct CardStreamTests {
         }
         #expect(String(decoding: decoded, as: UTF8.self) == "LZ1,门店名称\nLZ2,门店名称\r\n")
         #expect(TextDecoding.utf8Bytes([0xFF, 0xFF, 0x0A], from: .gb18030) == nil)
+    }
+}
+
+/// The import's byte-level fast paths must give exactly the general paths' answers: they are only a shortcut.
+@Suite("Import fast paths")
+struct ImportFastPathTests {
+    @Test("an ID number read byte by byte is accepted exactly when the general check accepts it, with the same value")
+    func idNumberFastPathAgrees() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789xX")
+        var accepted = 0
+        for round in 0..<40_000 {
+            var characters = (0..<17).map { _ in alphabet[Int.random(in: 0..<10, using: &generator)] }
+            // Plausible birth dates half the time, so the checksum and the date checks are both reached often.
+            if round % 2 == 0 {
+                characters.replaceSubrange(6..<14, with: Array(["19", "20", "18"].randomElement()! + "0\(Int.random(in: 1...9))0229"))
+            }
+            let first17 = String(characters)
+            let check = round % 3 == 0 ? alphabet.randomElement(using: &generator)! : ChineseIDNumber.checkCharacter(for: first17) ?? "0"
+            var text = first17 + String(round % 5 == 0 ? Character(check.lowercased()) : check)
+            if round % 97 == 0 { text = " " + text }  // not the plain form: left to the general path
+            let general = Result { try ChineseIDNumber.checked(text) }
+            switch ChineseIDNumber.plainASCII(text) {
+            case .some(let fast):
+                accepted += 1
+                #expect(fast == (try? general.get()), "\(text)")
+            case .none:
+                if text.utf8.count == 18, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+                    #expect((try? general.get()) == nil, "the general path accepts \(text), the fast path does not")
+                }
+            }
+            #expect((try? ChineseIDNumber(text).value) == (try? general.get()))
+        }
+        #expect(accepted > 1_000, "the sample reaches the accepting branch")
+    }
+
+    @Test("the ID hash is HMAC-SHA256 of the number, the same on every call")
+    func hasherIsStable() throws {
+        let key = Array(repeating: UInt8(9), count: 32)
+        let hasher = IDNumberHasher(keyBytes: key)
+        let id = try ChineseIDNumber("44188219600101000" + String(ChineseIDNumber.checkCharacter(for: "44188219600101000")!))
+        let expected = Base64URL.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(id.value.utf8), using: SymmetricKey(data: key))))
+        #expect(hasher.hash(id) == expected)
+        #expect(hasher.hash(id) == expected, "a second hash from the same hasher")
+        let other = try ChineseIDNumber("44188219600101001" + String(ChineseIDNumber.checkCharacter(for: "44188219600101001")!))
+        #expect(hasher.hash(other) != expected)
+    }
+
+    @Test("categories by exact code, exact label, padded or upper-case code")
+    func categories() {
+        for category in CardCategory.allCases {
+            #expect(CardCategory(codeOrLabel: category.rawValue) == category)
+            #expect(CardCategory(codeOrLabel: category.label) == category)
+            #expect(CardCategory(codeOrLabel: " \(category.rawValue.uppercased()) ") == category)
+            #expect(CardCategory(codeOrLabel: "\u{3000}\(category.label)") == category)
+        }
+        #expect(CardCategory(codeOrLabel: "veteranx") == nil)
+    }
+}
+
+@Suite("Card ids for an import")
+struct AscendingCardIDTests {
+    @Test("each id is 16 of the base-32 characters, larger than the one before, and after `count` plain random ones")
+    func ascendingThenRandom() {
+        var generator = SystemRandomNumberGenerator()
+        var ids = AscendingCardIDs(count: 5_000)
+        let drawn = (0..<5_000).map { _ in ids.next(using: &generator) }
+        let characters = Set("abcdefghijkmnpqrstuvwxyz23456789")
+        #expect(drawn.allSatisfy { $0.count == 16 && $0.allSatisfy(characters.contains) })
+        #expect(zip(drawn, drawn.dropFirst()).allSatisfy { $0 < $1 }, "byte order follows the order drawn")
+        #expect(Set(drawn).count == drawn.count)
+        #expect(drawn.first! < "3", "the first stretch starts at the bottom of the range")
+        #expect(drawn.last! > "z", "the last stretch reaches the top")
+        let more = (0..<50).map { _ in ids.next(using: &generator) }
+        #expect(more.allSatisfy { $0.count == 16 && $0.allSatisfy(characters.contains) })
+        #expect(zip(more, more.dropFirst()).contains { $0 > $1 }, "past the count the ids are in no order")
+        var again = AscendingCardIDs(count: 5_000)
+        #expect(again.next(using: &generator) != drawn[0], "random within each stretch")
     }
 }

@@ -82,6 +82,19 @@ final class CardFile {
         return check
     }
 
+    /// How many lines the file has (line feeds, and a last line without one): at least as many as its rows. A line
+    /// feed byte is one in GB18030 too, never part of a longer character.
+    func lineCount() throws -> Int {
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw CLIFailure(message: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var (lines, last): (Int, UInt8) = (0, 0x0A)
+        while case let count = try read(into: &buffer), count > 0 {
+            lines += buffer[..<count].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            last = buffer[count - 1]
+        }
+        return lines + (last == 0x0A ? 0 : 1)
+    }
+
     /// The rows from the start of the file.
     func rows(progress: Progress? = nil) throws -> CardFileRows {
         guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw CLIFailure(message: "cannot read \(path): \(String(cString: strerror(errno)))") }
