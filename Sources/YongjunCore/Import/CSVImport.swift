@@ -89,7 +89,8 @@ struct CSVRowWalk<Column: ImportColumn>: Sendable {
             case .failure(let problem): return .fatal(problem)
             }
         }
-        if row.fields.allSatisfy({ !ImportText.hasVisibleASCII($0) && $0.trimmingWhitespace().isEmpty }) { return .blank }  // Excel's trailing ",,,,," rows
+        // Excel's trailing ",,,,," rows.
+        if row.fields.allSatisfy({ !ImportText.hasVisibleASCII($0) && $0.trimmingWhitespace().isEmpty }) { return .blank }
         guard row.fields.count == headerCount else {
             return .problem(ImportProblem(line: row.line, reason: "has \(row.fields.count) fields, the header has \(headerCount)"))
         }
