@@ -226,6 +226,100 @@ struct StoreContractTests {
         }
     }
 
+    @Test(
+        "cards import: the same file twice changes nothing, a changed row updates, a dry run writes nothing, a revocation survives",
+        arguments: Kind.allCases
+    )
+    func importRules(kind: Kind) async throws {
+        try await withStores(kind) { one, two, _ in
+            let hasher = IDNumberHasher(keyBytes: Array(repeating: 1, count: 32))
+            func rows(_ text: String) throws -> [CardImportRow] {
+                let parsed = CardImport.parse("card_no,name,id_number,category,valid_until\n" + text)
+                try #require(parsed.problems.isEmpty)
+                return parsed.cards.map { CardImportRow($0, hasher: hasher) }
+            }
+            func load(
+                _ store: any AdminStore,
+                _ rows: [CardImportRow],
+                dryRun: Bool = false,
+                pacing: ImportPacing = .whole
+            ) async throws
+                -> CardImportSummary
+            {
+                var iterator = rows.makeIterator()
+                return try await store.importCards(
+                    count: rows.count,
+                    next: { iterator.next() },
+                    now: Self.now,
+                    dryRun: dryRun,
+                    audit: nil,
+                    source: "t.csv",
+                    pacing: { pacing }
+                )
+            }
+            let id = CLI.idNumber("44188219650312123")
+            let file = try rows("LZ1,张三,\(id),veteran,2030-12-31\nLZ2,李四,\(id),军属,2030-12-31\n")
+            // A first import into the empty register (the bulk path on either store), then the same file on the other
+            // instance, row by row.
+            #expect(try await load(one, file) == CardImportSummary(inserted: 2, updated: 0, unchanged: 0))
+            #expect(try await load(two, file, pacing: .shared) == CardImportSummary(inserted: 0, updated: 0, unchanged: 2))
+            let stored = try #require(try await two.card(number: "LZ1"))
+            #expect(stored.idNumberHash == hasher.hash(try ChineseIDNumber(id)) && !stored.idNumberHash.contains(id))
+            let changed = try rows("LZ1,张三,\(id),veteran,2035-12-31\nLZ3,王五,\(id),烈属,2030-12-31\n")
+            #expect(try await load(two, changed, dryRun: true) == CardImportSummary(inserted: 1, updated: 1, unchanged: 0))
+            let notYet = try await one.card(number: "LZ3")
+            let unchanged = try await one.card(number: "LZ1")
+            #expect(notYet == nil && unchanged?.validUntil == "2030-12-31")
+            try await one.revokeCard(number: "LZ1", reason: "遗失", now: Self.now, audit: nil)
+            #expect(try await load(two, changed) == CardImportSummary(inserted: 1, updated: 1, unchanged: 0))
+            let after = try #require(try await one.card(number: "LZ1"))
+            #expect(after.validUntil == "2035-12-31" && after.isRevoked, "the imported fields change; the revocation stays")
+            await #expect(throws: RegisterError.self) { try await two.revokeCard(number: "LZ1", reason: "again", now: Self.now, audit: nil) }
+            await #expect(throws: RegisterError.self) { try await two.revokeCard(number: "LZ9", reason: "x", now: Self.now, audit: nil) }
+        }
+    }
+
+    @Test("a first import that fails part way leaves the register empty and every index in place", arguments: Kind.allCases)
+    func failedFirstImport(kind: Kind) async throws {
+        try await withStores(kind) { one, _, _ in
+            struct Refused: Error {}
+            let hasher = IDNumberHasher(keyBytes: Array(repeating: 1, count: 32))
+            let cards = CardImport.parse(
+                "card_no,name,id_number,category,valid_until\n"
+                    + (1...3000).map { "LZ\($0),张三,\(CLI.idNumber("44188219650312" + String(format: "%03d", $0 % 1000))),veteran,2030-12-31\n" }
+                    .joined()
+            ).cards
+            var handed = 0
+            await #expect(throws: Refused.self) {
+                _ = try await one.importCards(
+                    count: cards.count,
+                    next: {
+                        handed += 1
+                        if handed == 2500 { throw Refused() }  // a bad line found late by the check running alongside
+                        return CardImportRow(cards[handed - 1], hasher: hasher)
+                    },
+                    now: Self.now,
+                    dryRun: false,
+                    audit: nil,
+                    source: "t.csv",
+                    pacing: { .whole }
+                )
+            }
+            #expect(try await one.card(number: "LZ1") == nil)
+            var iterator = cards.prefix(10).map { CardImportRow($0, hasher: hasher) }.makeIterator()
+            let summary = try await one.importCards(
+                count: 10,
+                next: { iterator.next() },
+                now: Self.now,
+                dryRun: false,
+                audit: nil,
+                source: "t.csv",
+                pacing: { .whole }
+            )
+            #expect(summary == CardImportSummary(inserted: 10, updated: 0, unchanged: 0))
+        }
+    }
+
     // MARK: Fixture
 
     struct Rollback: Error {}
