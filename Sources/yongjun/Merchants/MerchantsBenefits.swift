@@ -45,9 +45,10 @@ struct MerchantsBenefits: AsyncParsableCommand {
             case .success(let rules): replacement = rules
             }
         }
-        let (id, audit) = (id, try global.audit())
+        // The audit key is needed only to change rules; showing them works without it, as before.
+        let (id, audit) = (id, try replacement.map { _ in try global.audit() })
         let rules = try await global.withAdminStore { store in
-            if let replacement {
+            if let replacement, let audit {
                 try await store.setBenefitRules(merchantID: id, rules: replacement, now: Date(), audit: audit)
                 print("merchant \(id): \(replacement.count) rule(s) set")
             }
