@@ -60,15 +60,24 @@ extension PostgresStore: RecordsStore {
         return (before, head)
     }
 
-    /// The key file is written inside the entry's transaction and removed if it does not commit, as on SQLite.
+    /// The key file is written inside the entry's transaction and removed if it does not commit, as on SQLite; a
+    /// head that cannot be sealed after the commit is reported, and the committed key stays.
     public func addSigningKey(to keys: KeyStore, first: Bool, now: Date, audit: AuditContext) async throws -> SigningKey {
         let (key, note) = try keys.newSigningKey(first: first, now: now)
+        let logger = logger
+        let head: AuditHead
         do {
-            try await audited(audit, now: now, note) { _, _ in try keys.save(key) }
+            head = try await client.inTransaction(logger: logger) { connection in
+                let head = try await Self.appendAudit(connection, audit, note, now: now, logger: logger)
+                try keys.save(key)
+                return head
+            }
         } catch {
             keys.discard(key.kid)
             throw error
         }
+        audit.sealAfterCommit(head)
+        if let failure = audit.takeSealFailure() { throw failure }
         return key
     }
 }

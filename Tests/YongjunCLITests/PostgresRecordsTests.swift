@@ -72,6 +72,12 @@ struct PostgresRecordsTests {
         #expect(try pair.psql("SELECT count(*) FROM audit_log") == entries, "a refused --set writes no entry")
         #expect(try pair.psql("SELECT count(*) FROM benefit_rules WHERE merchant_id = 1") == "2", "a refused --set keeps the rules")
 
+        let whole = try pair.both("audit", "list", "--json")
+        #expect(try Self.auditColumns(whole.postgres) == Self.auditColumns(whole.sqlite))
+        let times = #/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/#
+        let table = try pair.both("audit", "list")
+        #expect(table.postgres.stdout.replacing(times, with: "T") == table.sqlite.stdout.replacing(times, with: "T"))
+        #expect(table.postgres.stdout.hasPrefix("SEQ"), "\(table.postgres.stdout)")
         let listed = try pair.both("audit", "list", "--json", "--limit", "3")
         #expect(try Self.auditColumns(listed.postgres) == Self.auditColumns(listed.sqlite))
         #expect(try Self.auditColumns(listed.postgres).last?.contains("merchants.benefits|merchant 1") == true)
