@@ -13,8 +13,9 @@ extension PostgresStore: RecordsStore {
 
     /// Entries in `seq` order, optionally only the last `limit`.
     static func auditEntries(_ connection: PostgresConnection, limit: Int? = nil, logger: Logger) async throws -> [AuditEntry] {
+        // SQLite reads `LIMIT -1` as no limit, and `audit list --limit -1` has always listed everything there.
         let query: PostgresQuery =
-            if let limit {
+            if let limit, limit >= 0 {
                 """
                 SELECT seq, at, operator, action, subject, details, previous_hash, hash FROM (
                     SELECT seq, at, operator, action, subject, details, previous_hash, hash FROM audit_log ORDER BY seq DESC LIMIT \(Int64(limit))

@@ -78,6 +78,11 @@ struct PostgresRecordsTests {
         let table = try pair.both("audit", "list")
         #expect(table.postgres.stdout.replacing(times, with: "T") == table.sqlite.stdout.replacing(times, with: "T"))
         #expect(table.postgres.stdout.hasPrefix("SEQ"), "\(table.postgres.stdout)")
+        for limit in ["0", "-1"] {
+            let edge = try pair.both("audit", "list", "--json", "--limit=\(limit)")
+            #expect(edge.postgres.status == 0, "\(edge.postgres.stderr)")
+            #expect(try Self.auditColumns(edge.postgres) == Self.auditColumns(edge.sqlite), "--limit \(limit)")
+        }
         let listed = try pair.both("audit", "list", "--json", "--limit", "3")
         #expect(try Self.auditColumns(listed.postgres) == Self.auditColumns(listed.sqlite))
         #expect(try Self.auditColumns(listed.postgres).last?.contains("merchants.benefits|merchant 1") == true)
@@ -174,6 +179,8 @@ struct PostgresRecordsTests {
         #expect(issued.status == 0, "\(issued.stderr)")
         let codes = issued.stdout.split(separator: "\n").map(String.init)
         #expect(codes.count == 2)
+        let twice = try pair.cli.run(["cards", "code", "LZ0003", "LZ0003"], environment: pair.env)
+        #expect(twice.stdout.split(separator: "\n").count == 2, "a number given twice gets two codes, as on SQLite: \(twice.stderr)")
         let payload = String(decoding: try #require(Base64URL.decode(String(codes[0].split(separator: ".")[1]))), as: UTF8.self)
         #expect(
             payload.contains(uri.replacingOccurrences(of: "/", with: "\\/")) || payload.contains(uri),
