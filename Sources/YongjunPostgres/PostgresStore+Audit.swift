@@ -7,27 +7,7 @@ import YongjunStorage
 extension PostgresStore {
     /// The audit log and the register state it must explain, as `AppDatabase.verifyAudit` reads them from SQLite.
     static func auditRows(_ connection: PostgresConnection, logger: Logger) async throws -> ([AuditEntry], AuditStateRows) {
-        var entries: [AuditEntry] = []
-        let auditRows = try await connection.query(
-            "SELECT seq, at, operator, action, subject, details, previous_hash, hash FROM audit_log ORDER BY seq",
-            logger: logger
-        )
-        for try await (seq, at, name, action, subject, details, previousHash, hash) in auditRows.decode(
-            (Int64, String, String, String, String, String, String, String).self
-        ) {
-            entries.append(
-                AuditEntry(
-                    seq: seq,
-                    at: at,
-                    operatorName: name,
-                    action: action,
-                    subject: subject,
-                    details: details,
-                    previousHash: previousHash,
-                    hash: hash
-                )
-            )
-        }
+        let entries = try await auditEntries(connection, logger: logger)
         var state = AuditStateRows(merchants: [], cards: [], applications: [])
         for try await row in try await connection.query("SELECT id, status, application_id FROM merchants ORDER BY id", logger: logger).decode(
             (Int64, String, Int64?).self

@@ -160,18 +160,31 @@ extension AppDatabase {
     /// commit and seal, an old-format head). The reseal is itself an entry, naming what the head said before.
     public func resealAudit(_ audit: AuditContext, now: Date) throws -> (before: AuditSeal, head: AuditHead) {
         let before = audit.seal
-        var head = AuditHead(count: 0, lastHash: "")
-        try dbWriter.write { db in
-            if let broken = audit.chain.firstProblem(in: try Self.auditEntries(db)) {
-                throw RegisterError(
-                    "the chain itself is broken at entry \(broken.seq) (\(broken.reason)); resealing would hide that, so nothing was changed"
-                )
-            }
-            head = try appendAudit(db, audit, AuditNote(action: "audit.reseal", details: ["headBefore": before.summary]), now: now)
+        let head = try dbWriter.write { db in
+            try appendAudit(db, audit, try audit.resealNote(before: before, checking: try Self.auditEntries(db)), now: now)
         }
-        _ = audit.takeSealFailure()
-        try audit.replaceHead(with: head)
+        try audit.finishReseal(at: head)
         return (before, head)
+    }
+}
+
+extension AuditContext {
+    /// The reseal's own entry, naming what the head said; refuses when the chain it would seal is broken. The one
+    /// rule for `audit reseal`, whichever store holds `entries` (read in the transaction that appends the entry).
+    package func resealNote(before: AuditSeal, checking entries: [AuditEntry]) throws -> AuditNote {
+        if let broken = chain.firstProblem(in: entries) {
+            throw RegisterError(
+                "the chain itself is broken at entry \(broken.seq) (\(broken.reason)); resealing would hide that, so nothing was changed"
+            )
+        }
+        return AuditNote(action: "audit.reseal", details: ["headBefore": before.summary])
+    }
+
+    /// Replaces the head with the reseal's committed entry, whatever the head said (the usual seal leaves a head it
+    /// does not trust as it is).
+    package func finishReseal(at head: AuditHead) throws {
+        _ = takeSealFailure()
+        try replaceHead(with: head)
     }
 }
 

@@ -83,7 +83,7 @@ public struct AuditContext: Sendable {
     }
 
     /// Replaces the head whatever it said (`audit reseal`, `restore`); the caller has recorded why in the log.
-    func replaceHead(with head: AuditHead) throws {
+    package func replaceHead(with head: AuditHead) throws {
         try withLock { try write(head) }
     }
 

@@ -51,6 +51,16 @@ extension BenefitRule {
         try replaceAll(db, merchantID: id, with: [BenefitRule(categories: nil, benefit: text)])
     }
 
+    /// The columns a rule is stored in on either store: categories and weekdays as comma-joined text.
+    package var storedCategories: String? { categories?.map(\.rawValue).joined(separator: ",") }
+    package var storedWeekdays: String? { weekdays?.map(String.init).joined(separator: ",") }
+
+    /// The audit entry of `merchants benefits ID --set`, on either store.
+    package static func replacementNote(merchantID: Int64, rules: [BenefitRule]) -> AuditNote {
+        let details = ["rules": "\(rules.count)", "benefits": rules.map(\.benefit).joined(separator: " | ")]
+        return AuditNote(action: "merchants.benefits", subject: "merchant \(merchantID)", details: details)
+    }
+
     static func replaceAll(_ db: Database, merchantID: Int64, with rules: [BenefitRule]) throws {
         try db.execute(sql: "DELETE FROM benefit_rules WHERE merchant_id = ?", arguments: [merchantID])
         for (position, rule) in rules.enumerated() {
@@ -60,8 +70,8 @@ extension BenefitRule {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    merchantID, position, rule.categories?.map(\.rawValue).joined(separator: ","), rule.benefit, rule.oncePerDay,
-                    rule.weekdays?.map(String.init).joined(separator: ","), rule.validFrom?.description, rule.validUntil?.description,
+                    merchantID, position, rule.storedCategories, rule.benefit, rule.oncePerDay, rule.storedWeekdays,
+                    rule.validFrom?.description, rule.validUntil?.description,
                 ]
             )
         }
@@ -95,8 +105,7 @@ extension AppDatabase {
 
     /// Replaces a shop's rules (audited); the verification path sees them at its next group.
     public func setBenefitRules(merchantID: Int64, rules: [BenefitRule], now: Date, audit: AuditContext? = nil) throws {
-        let details = ["rules": "\(rules.count)", "benefits": rules.map(\.benefit).joined(separator: " | ")]
-        try write(audit: audit, now: now, AuditNote(action: "merchants.benefits", subject: "merchant \(merchantID)", details: details)) { db, _ in
+        try write(audit: audit, now: now, BenefitRule.replacementNote(merchantID: merchantID, rules: rules)) { db, _ in
             guard try Merchant.fetchOne(db, key: merchantID) != nil else { throw RegisterError.merchantNotFound(merchantID) }
             try BenefitRule.replaceAll(db, merchantID: merchantID, with: rules)
         }

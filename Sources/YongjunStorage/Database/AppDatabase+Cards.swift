@@ -90,21 +90,11 @@ extension AppDatabase {
     }
 
     /// The cards to issue codes for, in the order given, read in one transaction (10^4 cards at a time for printing
-    /// runs); the first revoked, expired or unknown card refuses the lot with its reason.
+    /// runs); the first revoked, expired or unknown card refuses the lot with its reason (`Card.forIssuing`).
     public func cardsForIssuing(numbers: [String], today: CalendarDate) throws -> [Card] {
         try dbWriter.read { db in
             let statement = try db.cachedStatement(sql: "SELECT * FROM cards WHERE card_no = ?")
-            return try numbers.map { cardNo in
-                guard let card = try Card.fetchOne(statement, arguments: [cardNo]) else { throw RegisterError.cardNotFound(cardNo) }
-                // The same rule the verification path applies (CardStanding), so no code is issued that would be refused.
-                switch card.standing?.rejection(today: today) {
-                case .cardRevoked:
-                    throw RegisterError("card \(cardNo) is revoked (\(card.revokeReason ?? "no reason given")); no code can be issued")
-                case .cardExpired:
-                    throw RegisterError("card \(cardNo) expired on \(card.validUntil); update valid_until by importing the renewed card")
-                default: return card
-                }
-            }
+            return try Card.forIssuing(numbers: numbers, today: today) { try Card.fetchOne(statement, arguments: [$0]) }
         }
     }
 

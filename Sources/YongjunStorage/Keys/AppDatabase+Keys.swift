@@ -8,16 +8,10 @@ extension AppDatabase {
     /// left by a crash between the two has no entry, and `audit verify` names it.
     /// `first` is `keys init` (run `KeyStore.prepare()` before, for the audit key); otherwise `keys rotate`.
     public func addSigningKey(to store: KeyStore, first: Bool, now: Date, audit: AuditContext) throws -> SigningKey {
-        if first {
-            try store.prepare()
-        } else if !store.isInitialized {
-            throw KeyStoreError.notInitialized(store.path)
-        }
-        var generator = SystemRandomNumberGenerator()
-        let key = SigningKey.generate(now: now, using: &generator)
+        let (key, note) = try store.newSigningKey(first: first, now: now)
         do {
             try dbWriter.write { db in
-                try appendAudit(db, audit, AuditNote(action: first ? "keys.init" : "keys.rotate", subject: key.kid), now: now)
+                try appendAudit(db, audit, note, now: now)
                 try store.save(key)
             }
         } catch {
@@ -26,6 +20,21 @@ extension AppDatabase {
         }
         if let failure = audit.takeSealFailure() { throw failure }
         return key
+    }
+}
+
+extension KeyStore {
+    /// A new signing key (not yet saved) and the entry that records it, whichever store keeps the entry.
+    /// `first` is `keys init` (the folder is prepared, for the audit key); otherwise `keys rotate`, which needs a key.
+    package func newSigningKey(first: Bool, now: Date) throws -> (key: SigningKey, note: AuditNote) {
+        if first {
+            try prepare()
+        } else if !isInitialized {
+            throw KeyStoreError.notInitialized(path)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let key = SigningKey.generate(now: now, using: &generator)
+        return (key, AuditNote(action: first ? "keys.init" : "keys.rotate", subject: key.kid))
     }
 }
 

@@ -65,13 +65,13 @@ public struct KeyStore: Sendable {
     }
 
     /// Writes a signing key's file (mode 0600, never over an existing one).
-    func save(_ key: SigningKey) throws {
+    package func save(_ key: SigningKey) throws {
         let stored = StoredKey(kid: key.kid, createdAt: key.createdAt.timeIntervalSince1970, d: Base64URL.encode(key.privateKey.rawRepresentation))
         try SecretFile.write(Array(try JSONEncoder().encode(stored)), to: signingPath + "/\(key.kid).json")
     }
 
     /// Removes a key file whose audit entry did not commit.
-    func discard(_ kid: String) {
+    package func discard(_ kid: String) {
         unlink(signingPath + "/\(kid).json")
         SecretFile.syncFolder(of: signingPath + "/\(kid).json")
     }

@@ -75,6 +75,26 @@ public struct RecordedVerification: Sendable {
     public let valid: Bool
     public let eligible: Bool?
     public let benefit: String?
+
+    package init(
+        id: String,
+        merchantID: Int64,
+        shopName: String,
+        cardID: String?,
+        createdAt: String,
+        valid: Bool,
+        eligible: Bool?,
+        benefit: String?
+    ) {
+        self.id = id
+        self.merchantID = merchantID
+        self.shopName = shopName
+        self.cardID = cardID
+        self.createdAt = createdAt
+        self.valid = valid
+        self.eligible = eligible
+        self.benefit = benefit
+    }
 }
 
 extension AppDatabase {

@@ -24,7 +24,7 @@ struct AuditList: AsyncParsableCommand {
     @Option(help: "Only the last N entries.") var limit: Int?
 
     func run() async throws {
-        let entries = try global.openDatabase().auditEntries(limit: limit)
+        let entries = try await global.withAdminStore { store in try await store.auditEntries(limit: limit) }
         try output.emit(
             entries,
             header: ["SEQ", "AT (UTC)", "OPERATOR", "ACTION", "SUBJECT", "DETAILS"],
@@ -80,7 +80,8 @@ struct AuditReseal: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let (before, head) = try global.openDatabase().resealAudit(try global.audit(), now: Date())
+        let audit = try global.audit()
+        let (before, head) = try await global.withAdminStore { store in try await store.resealAudit(audit, now: Date()) }
         print("audit.head sealed at entry \(head.count) (it was: \(before.summary))")
     }
 }

@@ -32,14 +32,16 @@ struct CardsCode: AsyncParsableCommand {
 
     func run() async throws {
         guard let key = try global.keyStore.loadKeyRing().current else { throw CLIFailure(message: "no signing key; run `yongjun keys init`") }
-        let database = try global.openDatabase()
-        let issuer = CodeIssuer(key: key, issuer: "yongjun", statusListURI: try database.statusListURIForCodes())
         let now = Date()
+        let all = try CardNumberFile.numbers(cardNumbers, file: numbers)
+        let (statusListURI, cards) = try await global.withAdminStore { store in
+            (try await store.statusListURIForCodes(), try await store.cardsForIssuing(numbers: all, today: CalendarDate(chinaDayOf: now)))
+        }
+        let issuer = CodeIssuer(key: key, issuer: "yongjun", statusListURI: statusListURI)
         var generator = SystemRandomNumberGenerator()
         var codes: [String] = []
-        let all = try CardNumberFile.numbers(cardNumbers, file: numbers)
         codes.reserveCapacity(all.count)
-        for card in try database.cardsForIssuing(numbers: all, today: CalendarDate(chinaDayOf: now)) {
+        for card in cards {
             codes.append(try issuer.issue(for: card.codeSubject, now: now, lifetime: lifetime, using: &generator).token)
         }
         print(codes.joined(separator: "\n"))

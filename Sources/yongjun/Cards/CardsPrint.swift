@@ -28,16 +28,24 @@ struct CardsPrint: AsyncParsableCommand {
 
     func run() async throws {
         guard let key = try global.keyStore.loadKeyRing().current else { throw CLIFailure(message: "no signing key; run `yongjun keys init`") }
-        let database = try global.openDatabase()
         let now = Date()
-        let issuer = CodeIssuer(key: key, issuer: "yongjun", statusListURI: try database.statusListURIForCodes())
-        var generator = SystemRandomNumberGenerator()
         let all = try CardNumberFile.numbers(cardNumbers, file: numbers)
-        let cards = try database.cardsForIssuing(numbers: all, today: CalendarDate(chinaDayOf: now))
-        // Written page by page (10^4 pages are 400 MB of HTML); a failure part-way removes the file.
+        let printed = try await global.withAdminStore { store in
+            let issuer = CodeIssuer(key: key, issuer: "yongjun", statusListURI: try await store.statusListURIForCodes())
+            let cards = try await store.cardsForIssuing(numbers: all, today: CalendarDate(chinaDayOf: now))
+            try writePages(cards, issuer: issuer, now: now)
+            try await store.recordAudit(try global.audit(), AuditNote(action: "cards.print", subject: all.joined(separator: ",")), now: now)
+            return cards.count
+        }
+        print("wrote \(printed) printable credential(s) to \(out)")
+    }
+
+    /// Writes page by page (10^4 pages are 400 MB of HTML); a failure part-way removes the file.
+    private func writePages(_ cards: [Card], issuer: CodeIssuer, now: Date) throws {
         guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]),
             let file = FileHandle(forWritingAtPath: out)
         else { throw CLIFailure(message: "cannot write \(out)") }
+        var generator = SystemRandomNumberGenerator()
         do {
             defer { try? file.close() }
             var buffer = PrintedCredential.head
@@ -65,8 +73,6 @@ struct CardsPrint: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: out)
             throw error
         }
-        try database.recordAudit(try global.audit(), AuditNote(action: "cards.print", subject: all.joined(separator: ",")), now: now)
-        print("wrote \(cards.count) printable credential(s) to \(out)")
     }
 }
 

@@ -25,7 +25,8 @@ struct KeysInit: AsyncParsableCommand {
     func run() async throws {
         try global.dataDirectory.prepare()
         try global.keyStore.prepare()
-        let key = try global.openDatabase().addSigningKey(to: global.keyStore, first: true, now: Date(), audit: try global.audit())
+        let (keys, audit) = (global.keyStore, try global.audit())
+        let key = try await global.withAdminStore { store in try await store.addSigningKey(to: keys, first: true, now: Date(), audit: audit) }
         print(key.kid)
     }
 }
@@ -40,7 +41,8 @@ struct KeysRotate: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let key = try global.openDatabase().addSigningKey(to: global.keyStore, first: false, now: Date(), audit: try global.audit())
+        let (keys, audit) = (global.keyStore, try global.audit())
+        let key = try await global.withAdminStore { store in try await store.addSigningKey(to: keys, first: false, now: Date(), audit: audit) }
         print(key.kid)
     }
 }
@@ -65,7 +67,7 @@ struct KeysList: AsyncParsableCommand {
 
     func run() async throws {
         let ring = try global.keyStore.loadKeyRing()
-        let audited = try global.openDatabase().auditedSigningKeyIDs()
+        let audited = try await global.withAdminStore { store in try await store.auditedSigningKeyIDs() }
         let rows = ring.keys.map { key in
             Row(kid: key.kid, createdAt: Timestamp.iso(key.createdAt), status: key.kid == ring.current?.kid ? "current" : "previous")
         }

@@ -34,7 +34,7 @@ struct MerchantsBenefits: AsyncParsableCommand {
     @Option(help: "A CSV or JSON file of rules that replaces the shop's rules (all or nothing).") var set: String?
 
     func run() async throws {
-        let database = try global.openDatabase()
+        var replacement: [BenefitRule]?
         if let set {
             guard let data = FileManager.default.contents(atPath: set) else { throw CLIFailure(message: "cannot read \(set)") }
             guard let text = TextDecoding.decode(Array(data))?.text else {
@@ -42,12 +42,18 @@ struct MerchantsBenefits: AsyncParsableCommand {
             }
             switch BenefitRuleFile.parse(text) {
             case .failure(let problem): throw CLIFailure(message: "\(set) \(problem.description); no rule was changed")
-            case .success(let rules):
-                try database.setBenefitRules(merchantID: id, rules: rules, now: Date(), audit: try global.audit())
-                print("merchant \(id): \(rules.count) rule(s) set")
+            case .success(let rules): replacement = rules
             }
         }
-        let rules = try database.benefitRules(merchantID: id)
+        // The audit key is needed only to change rules; showing them works without it, as before.
+        let (id, audit) = (id, try replacement.map { _ in try global.audit() })
+        let rules = try await global.withAdminStore { store in
+            if let replacement, let audit {
+                try await store.setBenefitRules(merchantID: id, rules: replacement, now: Date(), audit: audit)
+                print("merchant \(id): \(replacement.count) rule(s) set")
+            }
+            return try await store.benefitRules(merchantID: id)
+        }
         try output.emit(
             rules,
             header: ["#", "CATEGORIES", "BENEFIT", "LIMITS"],

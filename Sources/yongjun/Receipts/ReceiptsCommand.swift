@@ -43,7 +43,8 @@ struct ReceiptsVerify: AsyncParsableCommand {
         case .failure(.unknownKey): throw CLIFailure(message: "NOT GENUINE: signed with a key this data directory does not have")
         case .failure: throw CLIFailure(message: "NOT A RECEIPT: not a Yongjun receipt token")
         }
-        guard let record = try global.openDatabase().recordedVerification(id: claims.vid) else {
+        let vid = claims.vid
+        guard let record = try await global.withAdminStore({ store in try await store.recordedVerification(id: vid) }) else {
             throw CLIFailure(message: "NO RECORD: the signature holds, but verification \(claims.vid) is not in this register")
         }
         var differences: [String] = []
