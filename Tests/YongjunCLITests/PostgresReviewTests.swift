@@ -1,5 +1,10 @@
 import Foundation
+import Logging
+import PostgresNIO
 import Testing
+import YongjunCore
+import YongjunPostgres
+import YongjunStorage
 
 /// `yongjun applications …` and `yongjun batches …` on a PostgreSQL store: the same answers as on SQLite, audited,
 /// and bad input refused with the same message and nothing written.
@@ -153,5 +158,95 @@ struct PostgresReviewTests {
         let edited = try postgres.run(["audit", "verify"], environment: env)
         #expect(edited.status == 1)
         #expect(edited.stderr.contains("id 5"), "\(edited.stderr)")
+    }
+
+    /// A partner shop (credit code 8) and a shop turned down in batch 1 (code 7), then batch 2 open and the public form
+    /// served: a stranger applies with code 7, then the real shop, then someone with the partner's code.
+    static func publicForm(_ cli: CLI, _ env: [String: String], serve: [String]) throws -> (pages: [String], seen: [Seen]) {
+        var seen: [Seen] = []
+        func step(_ arguments: String...) throws {
+            seen.append(try run(cli, env, arguments))
+            #expect(seen.last?.status == 0, "\(seen.last!)")
+        }
+        try step("batches", "open")
+        try step("applications", "import", "--batch", "1", try cli.write("b1.csv", csv([7, 8])))
+        try step("applications", "reject", "1", "--reason", "材料不全")
+        for _ in 0..<3 { try step("applications", "advance", "2") }
+        try step("batches", "approve", "1", "--meeting-date", "2026-08-06")
+        try step("batches", "close", "1")
+        try step("batches", "open")
+        let server = try ServerProcess(cli: cli, extraArguments: serve)
+        let form = ApplyForm(server: server, cli: cli)
+        let pages = try [
+            form.submit(ApplyForm.fields(shop: "拥军商户7", code: creditCode(7), contact: "陌生人", phone: "13912345678")),
+            form.submit(ApplyForm.fields(shop: "拥军商户7", code: creditCode(7), contact: "联系人7", phone: "13800138007")),
+            form.submit(ApplyForm.fields(shop: "拥军商户8", code: creditCode(8), contact: "联系人8", phone: "13800138008")),
+        ].map { "\($0.status) " + ($0.page.firstMatch(of: /YJ-2-\d+/).map { String($0.output) } ?? "") }
+        #expect(server.stop() == 0)
+        try step("applications", "list", "--batch", "2")
+        try step("applications", "list", "--batch", "2", "--json")
+        try step("applications", "show", "4")
+        try step("batches", "show", "2")
+        return (pages, seen)
+    }
+
+    @Test("the public form files applications on PostgreSQL as on SQLite: taken and flagged, a partner's code refused, no audit entry")
+    func publicFormAsOnSQLite() async throws {
+        let sqlite = try CLI()
+        let postgres = try CLI()
+        defer {
+            sqlite.remove()
+            postgres.remove()
+        }
+        let server = try PostgresServer.running()
+        let database = try await server.createDatabase()
+        #expect(try sqlite.run("keys", "init").status == 0)
+        #expect(try postgres.run("keys", "init").status == 0)
+        #expect(try postgres.run("store", "copy", "--from", "sqlite:" + postgres.dataDirectory, "--to", database).status == 0)
+
+        let onSQLite = try Self.publicForm(sqlite, [:], serve: [])
+        let onPostgres = try Self.publicForm(postgres, ["YONGJUN_DATABASE": database], serve: ["--database", database])
+        #expect(onSQLite.pages == ["200 YJ-2-3", "200 YJ-2-4", "409 "])
+        #expect(onPostgres.pages == onSQLite.pages)
+        #expect(onSQLite.seen.count == onPostgres.seen.count)
+        for (lite, pg) in zip(onSQLite.seen, onPostgres.seen) { #expect(lite == pg) }
+        #expect(onPostgres.seen.contains { $0.stdout.contains("#3 — the bureau decides which is the shop") && $0.stdout.contains("导入：网上申请") })
+
+        #expect(
+            try server.psql(database, "SELECT count(*) FROM audit_log WHERE action = 'applications.import'") == "1",
+            "the form is not audited; the bureau's import is"
+        )
+        #expect(try server.psql(database, "SELECT count(*) FROM applications WHERE credit_code = '\(creditCode(8))'") == "1")
+        let verified = try postgres.run(["audit", "verify"], environment: ["YONGJUN_DATABASE": database])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+    }
+
+    @Test("writes racing on one PostgreSQL store: one batch opens, an application advances one stage per call, nothing is lost")
+    func racingWrites() async throws {
+        let server = try PostgresServer.running()
+        let database = try await server.createDatabase()
+        let logger = Logger(label: "test")
+        let today = CalendarDate(chinaDayOf: Date())
+        try await PostgresClient.withRunning(try PostgresURL(database).configuration, logger: logger) { client in
+            try await PostgresMigrator().migrate(client, logger: logger)
+            let store = PostgresStore(client: client, logger: logger)
+            func race(_ count: Int, _ body: @escaping @Sendable () async throws -> String) async -> [String] {
+                await withTaskGroup(of: String.self) { group in
+                    for _ in 0..<count { group.addTask { do { return try await body() } catch { return "\(error)" } } }
+                    return await group.reduce(into: []) { $0.append($1) }.sorted()
+                }
+            }
+            let opened = await race(8) { "opened \(try await store.openBatch(today: today, now: Date(), audit: nil).number ?? 0)" }
+            #expect(opened == Array(repeating: "batch 1 is still open; close it with `yongjun batches close 1` first", count: 7) + ["opened 1"])
+            let file = ApplicationImport.parse(Self.csv([1, 2]))
+            _ = try await store.importApplications(file.applications, batch: 1, now: Date(), audit: nil, source: "race.csv")
+            let advanced = await race(6) { try await store.advanceApplication(1, note: nil, now: Date(), audit: nil).stage.rawValue }
+            #expect(advanced.filter { !$0.hasPrefix("application 1 is at discussion") } == ["discussion", "inspection", "qualification"])
+            #expect(advanced.count == 6)
+        }
+        #expect(
+            try server.psql(database, "SELECT string_agg(coalesce(from_stage, '-') || '>' || to_stage, ' ' ORDER BY id) FROM application_events")
+                == "->materials ->materials materials>qualification qualification>inspection inspection>discussion"
+        )
     }
 }
