@@ -155,7 +155,9 @@ extension PostgresStore: ReviewStore {
         }
     }
 
+    /// `lock`: for a write, which takes the table's write lock before the row's (as the meeting does: no deadlock).
     static func application(_ id: Int64, _ connection: PostgresConnection, lock: Bool, logger: Logger) async throws -> Application {
+        if lock { try await connection.query("LOCK TABLE applications IN ROW EXCLUSIVE MODE", logger: logger) }
         let query: PostgresQuery =
             lock
             ? "SELECT row_to_json(applications)::text FROM applications WHERE id = \(id) FOR UPDATE"
