@@ -221,7 +221,7 @@ struct PostgresReviewTests {
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
     }
 
-    @Test("writes racing on one PostgreSQL store: one batch opens, an application advances one stage per call, nothing is lost")
+    @Test("writes racing on PostgreSQL: a second batch or a partner's credit code waits for the commit and is refused; advances lose no stage")
     func racingWrites() async throws {
         let server = try PostgresServer.running()
         let database = try await server.createDatabase()
@@ -236,10 +236,37 @@ struct PostgresReviewTests {
                     return await group.reduce(into: []) { $0.append($1) }.sorted()
                 }
             }
+            // A batch opened by another admin whose commit is still on its way: this one waits for it, then refuses.
+            let pending = try await client.withConnection { other in
+                try await other.query("BEGIN", logger: logger)
+                try await other.query("INSERT INTO batches (opened_on, status) VALUES ('2026-01-01', 'open')", logger: logger)
+                let second = Task { try await store.openBatch(today: today, now: Date(), audit: nil) }
+                try await Task.sleep(for: .milliseconds(300))
+                try await other.query("COMMIT", logger: logger)
+                return await second.result
+            }
+            #expect(throws: RegisterError("batch 1 is still open; close it with `yongjun batches close 1` first")) { try pending.get() }
+            _ = try await store.closeBatch(1, today: today, now: Date(), audit: nil)
+
             let opened = await race(8) { "opened \(try await store.openBatch(today: today, now: Date(), audit: nil).number ?? 0)" }
-            #expect(opened == Array(repeating: "batch 1 is still open; close it with `yongjun batches close 1` first", count: 7) + ["opened 1"])
+            #expect(opened == Array(repeating: "batch 2 is still open; close it with `yongjun batches close 2` first", count: 7) + ["opened 2"])
+            // A meeting making shop 3 a partner, not yet committed: the public form waits for it, then refuses shop 3.
+            let applied = try await client.withConnection { other in
+                try await other.query("BEGIN", logger: logger)
+                try await other.query("LOCK TABLE applications IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                try await other.query(
+                    "INSERT INTO merchants (name, industry, status, created_at, credit_code) VALUES ('拥军商户3', 'catering', 'active', '', \(creditCode(3)))",
+                    logger: logger
+                )
+                let form = ApplicationImport.parse(Self.csv([3])).applications[0]
+                let submitted = Task { try await store.submitApplication(form, batch: 2, now: Date()) }
+                try await Task.sleep(for: .milliseconds(300))
+                try await other.query("COMMIT", logger: logger)
+                return await submitted.result
+            }
+            #expect(throws: ImportConflicts.self) { try applied.get() }
             let file = ApplicationImport.parse(Self.csv([1, 2]))
-            _ = try await store.importApplications(file.applications, batch: 1, now: Date(), audit: nil, source: "race.csv")
+            _ = try await store.importApplications(file.applications, batch: 2, now: Date(), audit: nil, source: "race.csv")
             let advanced = await race(6) { try await store.advanceApplication(1, note: nil, now: Date(), audit: nil).stage.rawValue }
             #expect(advanced.filter { !$0.hasPrefix("application 1 is at discussion") } == ["discussion", "inspection", "qualification"])
             #expect(advanced.count == 6)
