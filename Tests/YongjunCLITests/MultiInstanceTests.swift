@@ -269,7 +269,8 @@ struct MultiInstanceTests {
         defer { cli.remove() }
         _ = try cli.prepare()
         let database = try await PostgresServer.running().createDatabase()
-        let result = try cli.run(["batches", "list"], environment: ["YONGJUN_DATABASE": database])
+        // Any command still on SQLite alone will do (batches … now run on either store).
+        let result = try cli.run(["audit", "list"], environment: ["YONGJUN_DATABASE": database])
         #expect(result.status != 0)
         #expect(result.stderr.contains("embedded SQLite store only"), "\(result.stderr)")
     }
