@@ -61,30 +61,11 @@ extension AppDatabase {
     }
 
     static func summary(of batch: Batch, _ db: Database) throws -> BatchSummary {
-        let number = batch.number ?? 0
-        var stages = Dictionary(uniqueKeysWithValues: ReviewStage.allCases.map { ($0.rawValue, 0) })
-        for row in try Row.fetchAll(db, sql: "SELECT stage, COUNT(*) FROM applications WHERE batch_number = ? GROUP BY stage", arguments: [number]) {
-            stages[row[0]] = row[1]
-        }
-        var rejectedAt = Dictionary(uniqueKeysWithValues: ReviewStage.reviewOrder.map { ($0.rawValue, 0) })
-        for row in try Row.fetchAll(
+        let groups = try Row.fetchAll(
             db,
-            sql: "SELECT rejected_at_stage, COUNT(*) FROM applications WHERE batch_number = ? AND stage = 'rejected' GROUP BY 1",
-            arguments: [number]
-        ) {
-            rejectedAt[row[0] ?? "materials"] = row[1]
-        }
-        return BatchSummary(
-            number: number,
-            status: batch.status.rawValue,
-            openedOn: batch.openedOn,
-            closedOn: batch.closedOn,
-            meetingDate: batch.meetingDate,
-            applied: stages.values.reduce(0, +),
-            approved: stages["approved"] ?? 0,
-            rejected: stages["rejected"] ?? 0,
-            stages: stages,
-            rejectedAt: rejectedAt
-        )
+            sql: "SELECT stage, rejected_at_stage, COUNT(*) FROM applications WHERE batch_number = ? GROUP BY 1, 2",
+            arguments: [batch.number ?? 0]
+        ).map { BatchSummary.StageGroup(stage: $0[0], rejectedAtStage: $0[1], count: $0[2]) }
+        return BatchSummary(batch: batch, groups: groups)
     }
 }
