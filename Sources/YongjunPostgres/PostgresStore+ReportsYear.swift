@@ -38,7 +38,14 @@ extension PostgresStore {
             logger: logger
         ).collect().map { row in
             let (category, created, until, status, revoked, count) = try row.decode((String, String?, String, String, String?, Int64).self)
-            return YearReport.CardGroup(category: category, createdDay: created, validUntil: until, status: status, revokedDay: revoked, count: Int(count))
+            return YearReport.CardGroup(
+                category: category,
+                createdDay: created,
+                validUntil: until,
+                status: status,
+                revokedDay: revoked,
+                count: Int(count)
+            )
         }
     }
 
@@ -62,20 +69,9 @@ extension PostgresStore {
             "SELECT row_to_json(batches)::text FROM batches WHERE opened_on >= \(days.first) AND opened_on <= \(days.last) ORDER BY number",
             logger: logger
         ).collect().map { try decodeRecord(Batch.self, $0) }
-        var groups: [Int64: [BatchSummary.StageGroup]] = [:]
-        for row in try await connection.query(
-            """
-            SELECT a.batch_number, a.stage, a.rejected_at_stage, COUNT(*)
-            FROM applications a JOIN batches b ON b.number = a.batch_number
-            WHERE b.opened_on >= \(days.first) AND b.opened_on <= \(days.last)
-            GROUP BY 1, 2, 3
-            """,
-            logger: logger
-        ).collect() {
-            let (batch, stage, rejectedAt, count) = try row.decode((Int64, String, String?, Int64).self)
-            groups[batch, default: []].append(BatchSummary.StageGroup(stage: stage, rejectedAtStage: rejectedAt, count: Int(count)))
-        }
-        return batches.map { BatchSummary(batch: $0, groups: groups[$0.number ?? 0] ?? []) }
+        var summaries: [BatchSummary] = []
+        for batch in batches { summaries.append(try await summary(of: batch, connection, logger: logger)) }
+        return summaries
     }
 
     static func yearVerifications(_ connection: PostgresConnection, year: Int, logger: Logger) async throws -> YearReport.Verifications {
@@ -90,7 +86,13 @@ extension PostgresStore {
             logger: logger
         ).collect().map { row in
             let (merchant, month, valid, offline, count) = try row.decode((Int64, Int64?, Int64, Int64, Int64).self)
-            return YearReport.VerificationGroup(merchantID: merchant, month: month.map(Int.init), valid: valid != 0, offline: offline != 0, count: Int(count))
+            return YearReport.VerificationGroup(
+                merchantID: merchant,
+                month: month.map(Int.init),
+                valid: valid != 0,
+                offline: offline != 0,
+                count: Int(count)
+            )
         }
         let uniqueHolders =
             try await connection.query(

@@ -17,6 +17,11 @@ public struct ImportConflicts: UserFacingError, Sendable {
 public struct ApplicationHistory: Sendable {
     public let application: Application
     public let events: [ApplicationEvent]
+
+    package init(application: Application, events: [ApplicationEvent]) {
+        self.application = application
+        self.events = events
+    }
 }
 
 extension AppDatabase {
@@ -29,41 +34,20 @@ extension AppDatabase {
         source: String = ""
     ) throws -> [Application] {
         let operatorName = audit?.operatorName ?? "system"
-        let note = AuditNote(action: "applications.import", subject: "batch \(number)", details: ["file": source, "rows": "\(applications.count)"])
+        let note = ApplicationRules.importNote(batch: number, count: applications.count, source: source)
         return try write(audit: audit, now: now, note) { db, _ in
-            let batch = try Self.batch(number, db)
-            guard batch.status == .open else {
-                throw RegisterError("batch \(number) is closed; open a new batch with `yongjun batches open`")
-            }
+            try ApplicationRules.checkTakesApplications(number, status: try Self.batch(number, db).status)
             // One pass over what the register holds, instead of two queries per row: imports reach 10^5 rows.
-            var latest: [String: (batch: Int64, stage: ReviewStage, id: Int64)] = [:]
+            var latest: [String: FiledApplication] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT credit_code, batch_number, stage, id FROM applications ORDER BY id") {
-                latest[row[0]] = (row[1], ReviewStage(rawValue: row[2]) ?? .materials, row[3])
+                latest[row[0]] = FiledApplication(batch: row[1], stage: ReviewStage(rawValue: row[2]) ?? .materials, id: row[3])
             }
             var partners: [String: (id: Int64, name: String)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT credit_code, id, name FROM merchants WHERE credit_code IS NOT NULL AND status != 'revoked'")
             {
                 partners[row[0]] = (row[1], row[2])
             }
-            var problems: [ImportProblem] = []
-            for imported in applications {
-                let code = imported.creditCode.value
-                // A second application with the same code in this batch is taken and flagged (`duplicate of #ID`):
-                // a stranger may have applied first with a real shop's code, and the bureau decides which is real.
-                if let existing = latest[code], existing.batch != number, existing.stage.isUnderReview {
-                    problems.append(
-                        ImportProblem(
-                            line: imported.line,
-                            reason: "credit_code \(code) is still under review in batch \(existing.batch) (application \(existing.id))"
-                        )
-                    )
-                }
-                if let merchant = partners[code] {
-                    problems.append(
-                        ImportProblem(line: imported.line, reason: "credit_code \(code) is already partner shop \(merchant.id) (\(merchant.name))")
-                    )
-                }
-            }
+            let problems = ApplicationRules.importProblems(applications, batch: number, latest: latest, partners: partners)
             guard problems.isEmpty else { throw ImportConflicts(problems: problems) }
             let stamp = Timestamp.iso(now)
             let insertApplication = try db.cachedStatement(
@@ -82,24 +66,8 @@ extension AppDatabase {
                     imported.phone, imported.benefit, stamp, stamp,
                 ])
                 let id = db.lastInsertedRowID
-                try insertEvent.execute(arguments: [id, "导入：\(source)", operatorName, stamp])
-                return Application(
-                    id: id,
-                    batchNumber: number,
-                    shopName: imported.shopName,
-                    creditCode: imported.creditCode.value,
-                    industry: imported.industry,
-                    address: imported.address,
-                    contact: imported.contact,
-                    phone: imported.phone,
-                    benefit: imported.benefit,
-                    stage: .materials,
-                    rejectedAtStage: nil,
-                    rejectReason: nil,
-                    merchantId: nil,
-                    createdAt: stamp,
-                    updatedAt: stamp
-                )
+                try insertEvent.execute(arguments: [id, ApplicationRules.importEventNote(source: source), operatorName, stamp])
+                return ApplicationRules.filed(imported, id: id, batch: number, stamp: stamp)
             }
         }
     }
@@ -125,31 +93,18 @@ extension AppDatabase {
     }
 
     static func application(_ id: Int64, _ db: Database) throws -> Application {
-        guard let application = try Application.fetchOne(db, key: id) else {
-            throw RegisterError("no application \(id); `yongjun applications list --batch N` shows them")
-        }
+        guard let application = try Application.fetchOne(db, key: id) else { throw ApplicationRules.notFound(id) }
         return application
     }
 
     /// Moves an application to the next review stage; stages cannot be skipped, and approval is the meeting's.
     public func advanceApplication(_ id: Int64, note: String?, now: Date, audit: AuditContext? = nil) throws -> Application {
-        try write(audit: audit, now: now, AuditNote(action: "applications.advance", subject: "application \(id)")) { db, auditNote in
-            var application = try Self.application(id, db)
-            guard let next = application.stage.next else {
-                switch application.stage {
-                case .discussion:
-                    throw RegisterError(
-                        "application \(id) is at discussion (讨论方案); it is approved at the meeting: `yongjun batches approve \(application.batchNumber) --meeting-date YYYY-MM-DD`"
-                    )
-                default:
-                    throw RegisterError(
-                        "application \(id) is \(application.stage.rawValue) (\(application.stage.label)); it is no longer under review"
-                    )
-                }
-            }
-            auditNote.details = ["from": application.stage.rawValue, "to": next.rawValue, "note": note ?? ""]
-            try Self.move(&application, to: next, note: note, operatorName: audit?.operatorName ?? "system", now: now, db)
-            return application
+        try write(audit: audit, now: now, ApplicationRules.advanceNote(id)) { db, auditNote in
+            let application = try Self.application(id, db)
+            let next = try ApplicationRules.nextStage(of: application)
+            auditNote.details = ApplicationRules.advanceDetails(from: application.stage, to: next, note: note)
+            let operatorName = audit?.operatorName ?? "system"
+            return try Self.save(ApplicationRules.moved(application, to: next, note: note, operatorName: operatorName, now: now), db)
         }
     }
 
@@ -161,39 +116,19 @@ extension AppDatabase {
         now: Date,
         audit: AuditContext? = nil
     ) throws -> Application {
-        try write(audit: audit, now: now, AuditNote(action: "applications.reject", subject: "application \(id)")) { db, auditNote in
-            var application = try Self.application(id, db)
-            guard application.stage.isUnderReview else {
-                throw RegisterError(
-                    "application \(id) is \(application.stage.rawValue) (\(application.stage.label)); only applications under review can be rejected"
-                )
-            }
-            if let expected, expected != application.stage {
-                throw RegisterError(
-                    "application \(id) is at \(application.stage.rawValue) (\(application.stage.label)), not \(expected.rawValue); check the id or give --stage \(application.stage.rawValue)"
-                )
-            }
-            auditNote.details = ["stage": application.stage.rawValue, "reason": reason]
-            application.rejectedAtStage = application.stage
-            application.rejectReason = reason
-            try Self.move(&application, to: .rejected, note: reason, operatorName: audit?.operatorName ?? "system", now: now, db)
-            return application
+        try write(audit: audit, now: now, ApplicationRules.rejectNote(id)) { db, auditNote in
+            let application = try Self.application(id, db)
+            try ApplicationRules.checkRejectable(application, expected: expected)
+            auditNote.details = ApplicationRules.rejectDetails(at: application.stage, reason: reason)
+            return try Self.save(ApplicationRules.rejected(application, reason: reason, operatorName: audit?.operatorName ?? "system", now: now), db)
         }
     }
 
-    static func move(_ application: inout Application, to stage: ReviewStage, note: String?, operatorName: String, now: Date, _ db: Database) throws {
-        var event = ApplicationEvent(
-            id: nil,
-            applicationId: application.id!,
-            fromStage: application.stage,
-            toStage: stage,
-            note: note,
-            operator: operatorName,
-            at: Timestamp.iso(now)
-        )
-        application.stage = stage
-        application.updatedAt = Timestamp.iso(now)
+    /// Stores a moved application and the history step that records the move.
+    static func save(_ move: (Application, ApplicationEvent), _ db: Database) throws -> Application {
+        var (application, event) = move
         try application.update(db)
         try event.insert(db)
+        return application
     }
 }

@@ -22,10 +22,8 @@ extension AppDatabase {
     /// Opens a new batch; only one batch takes applications at a time.
     public func openBatch(today: CalendarDate, now: Date, audit: AuditContext? = nil) throws -> Batch {
         try write(audit: audit, now: now, AuditNote(action: "batches.open")) { db, note in
-            if let open = try Batch.filter(Column("status") == "open").fetchOne(db) {
-                throw RegisterError("batch \(open.number ?? 0) is still open; close it with `yongjun batches close \(open.number ?? 0)` first")
-            }
-            var batch = Batch(number: nil, openedOn: today.description, closedOn: nil, meetingDate: nil, status: .open)
+            if let open = try Batch.filter(Column("status") == "open").fetchOne(db) { throw BatchRules.stillOpen(open.number ?? 0) }
+            var batch = BatchRules.opened(today: today)
             try batch.insert(db)
             note.subject = "batch \(batch.number ?? 0)"
             return batch
@@ -35,19 +33,14 @@ extension AppDatabase {
     /// Stops a batch taking applications; reviews and the meeting can still go on.
     public func closeBatch(_ number: Int64, today: CalendarDate, now: Date, audit: AuditContext? = nil) throws -> Batch {
         try write(audit: audit, now: now, AuditNote(action: "batches.close", subject: "batch \(number)")) { db, _ in
-            var batch = try Self.batch(number, db)
-            guard batch.status == .open else { throw RegisterError("batch \(number) is already closed (on \(batch.closedOn ?? "?"))") }
-            batch.status = .closed
-            batch.closedOn = today.description
+            let batch = try BatchRules.closed(try Self.batch(number, db), today: today)
             try batch.update(db)
             return batch
         }
     }
 
     static func batch(_ number: Int64, _ db: Database) throws -> Batch {
-        guard let batch = try Batch.fetchOne(db, key: number) else {
-            throw RegisterError("no batch \(number); `yongjun batches list` shows the batches")
-        }
+        guard let batch = try Batch.fetchOne(db, key: number) else { throw BatchRules.notFound(number) }
         return batch
     }
 
@@ -61,11 +54,17 @@ extension AppDatabase {
     }
 
     static func summary(of batch: Batch, _ db: Database) throws -> BatchSummary {
-        let groups = try Row.fetchAll(
+        let number = batch.number ?? 0
+        let stages = try Row.fetchAll(db, sql: "SELECT stage, COUNT(*) FROM applications WHERE batch_number = ? GROUP BY stage", arguments: [number])
+        let rejected = try Row.fetchAll(
             db,
-            sql: "SELECT stage, rejected_at_stage, COUNT(*) FROM applications WHERE batch_number = ? GROUP BY 1, 2",
-            arguments: [batch.number ?? 0]
-        ).map { BatchSummary.StageGroup(stage: $0[0], rejectedAtStage: $0[1], count: $0[2]) }
-        return BatchSummary(batch: batch, groups: groups)
+            sql: "SELECT rejected_at_stage, COUNT(*) FROM applications WHERE batch_number = ? AND stage = 'rejected' GROUP BY 1",
+            arguments: [number]
+        )
+        return BatchRules.summary(
+            of: batch,
+            stageCounts: stages.map { ($0[0] as String, $0[1] as Int) },
+            rejectedCounts: rejected.map { ($0[0] as String?, $0[1] as Int) }
+        )
     }
 }

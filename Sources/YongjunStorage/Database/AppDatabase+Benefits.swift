@@ -44,11 +44,10 @@ extension BenefitRule {
         return ShopBenefits(rules: try fetchAll(db, merchantID: merchantID), fallback: fallback)
     }
 
-    /// A new shop's 优惠内容 (from its application, or `merchants add --benefit`) is its first rule, for every holder,
-    /// until the bureau sets finer ones with `merchants benefits ID --set FILE`.
+    /// A new shop's starting rule (`BenefitRule.starting`), if its 优惠内容 gives one.
     static func startingRules(_ db: Database, _ merchant: Merchant) throws {
-        guard let id = merchant.id, let text = merchant.benefit?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return }
-        try replaceAll(db, merchantID: id, with: [BenefitRule(categories: nil, benefit: text)])
+        guard let id = merchant.id, let rule = BenefitRule.starting(benefit: merchant.benefit) else { return }
+        try replaceAll(db, merchantID: id, with: [rule])
     }
 
     static func replaceAll(_ db: Database, merchantID: Int64, with rules: [BenefitRule]) throws {

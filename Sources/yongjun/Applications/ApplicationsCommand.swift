@@ -39,17 +39,20 @@ struct ApplicationsImport: AsyncParsableCommand {
         let parsed = ApplicationImport.parse(text, progress: progress.update)
         guard parsed.problems.isEmpty else { throw refuseImport(file, parsed.problems) }
         do {
-            let database = try global.openDatabase()
-            let imported = try database.importApplications(
-                parsed.applications,
-                batch: batch,
-                now: Date(),
-                audit: try global.audit(),
-                source: (file as NSString).lastPathComponent
-            )
+            let audit = try global.audit()
+            let (imported, reviews) = try await global.withAdminStore { store in
+                let imported = try await store.importApplications(
+                    parsed.applications,
+                    batch: batch,
+                    now: Date(),
+                    audit: audit,
+                    source: (file as NSString).lastPathComponent
+                )
+                return (imported, try await store.applicationReviews(imported))
+            }
             let ids = imported.compactMap(\.id)
             print("imported \(imported.count) application(s) into batch \(batch)" + (ids.isEmpty ? "" : " (ids \(ids.first!)–\(ids.last!))"))
-            let duplicates = try database.applicationReviews(imported).filter { $0.value.duplicateOf != nil }.keys.sorted()
+            let duplicates = reviews.filter { $0.value.duplicateOf != nil }.keys.sorted()
             if !duplicates.isEmpty {
                 print(
                     "\(duplicates.count) of them share a credit code with an earlier application in the batch (\(duplicates.map { "#\($0)" }.joined(separator: ", "))); "
@@ -74,7 +77,10 @@ struct ApplicationsAdvance: AsyncParsableCommand {
     @Option(help: "What was checked, for the history.") var note: String?
 
     func run() async throws {
-        let application = try global.openDatabase().advanceApplication(id, note: note, now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        let application = try await global.withAdminStore { store in
+            try await store.advanceApplication(id, note: note, now: Date(), audit: audit)
+        }
         printLine("application \(id) (\(application.shopName)) is now at \(application.stage.rawValue) (\(application.stage.label))")
     }
 }
@@ -100,13 +106,11 @@ struct ApplicationsReject: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let application = try global.openDatabase().rejectApplication(
-            id,
-            atStage: stage.flatMap(ReviewStage.init(codeOrLabel:)),
-            reason: reason,
-            now: Date(),
-            audit: try global.audit()
-        )
+        let audit = try global.audit()
+        let expected = stage.flatMap(ReviewStage.init(codeOrLabel:))
+        let application = try await global.withAdminStore { store in
+            try await store.rejectApplication(id, atStage: expected, reason: reason, now: Date(), audit: audit)
+        }
         printLine("application \(id) (\(application.shopName)) rejected at \(application.rejectedAtStage?.rawValue ?? "?")")
     }
 }

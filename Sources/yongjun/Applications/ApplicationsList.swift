@@ -58,9 +58,17 @@ struct ApplicationView: Encodable {
     }
 
     /// Views of `applications` with their reviews, read in one go.
+    static func all(_ applications: [Application], from store: any ReviewStore) async throws -> [ApplicationView] {
+        views(applications, reviews: try await store.applicationReviews(applications))
+    }
+
+    /// The same on SQLite alone, for `reports batch` while it still opens the SQLite file itself (then `from: store`).
     static func all(_ applications: [Application], in database: AppDatabase) throws -> [ApplicationView] {
-        let reviews = try database.applicationReviews(applications)
-        return applications.map { ApplicationView($0, review: $0.id.flatMap { reviews[$0] }) }
+        views(applications, reviews: try database.applicationReviews(applications))
+    }
+
+    private static func views(_ applications: [Application], reviews: [Int64: ApplicationReview]) -> [ApplicationView] {
+        applications.map { ApplicationView($0, review: $0.id.flatMap { reviews[$0] }) }
     }
 
     static let header = ["ID", "BATCH", "SHOP", "INDUSTRY", "STAGE", "NOTE"]
@@ -98,11 +106,10 @@ struct ApplicationsList: AsyncParsableCommand {
             }
             stageFilter = parsed
         }
-        let database = try global.openDatabase()
-        let views = try ApplicationView.all(
-            database.applications(batch: batch, stage: stageFilter, industry: try parseIndustry(industry)),
-            in: database
-        )
+        let industryFilter = try parseIndustry(industry)
+        let views = try await global.withAdminStore { store in
+            try await ApplicationView.all(store.applications(batch: batch, stage: stageFilter, industry: industryFilter), from: store)
+        }
         try output.emit(views, header: ApplicationView.header, rows: views.map(\.row))
     }
 }
@@ -134,10 +141,13 @@ struct ApplicationsShow: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try global.openDatabase()
-        let history = try database.applicationHistory(id)
-        let view = try ApplicationView.all([history.application], in: database)[0]
-        let others = try ApplicationView.all(view.sameCreditCode.map { try database.applicationHistory($0).application }, in: database)
+        let (history, view, others) = try await global.withAdminStore { store in
+            let history = try await store.applicationHistory(id)
+            let view = try await ApplicationView.all([history.application], from: store)[0]
+            var sameCode: [Application] = []
+            for other in view.sameCreditCode { sameCode.append(try await store.applicationHistory(other).application) }
+            return (history, view, try await ApplicationView.all(sameCode, from: store))
+        }
         let steps = history.events.map {
             Step(from: $0.fromStage?.rawValue, to: $0.toStage.rawValue, note: $0.note, operator: $0.operator, at: $0.at)
         }

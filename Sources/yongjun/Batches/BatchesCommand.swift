@@ -22,7 +22,10 @@ struct BatchesOpen: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let batch = try global.openDatabase().openBatch(today: CalendarDate(chinaDayOf: Date()), now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        let batch = try await global.withAdminStore { store in
+            try await store.openBatch(today: CalendarDate(chinaDayOf: Date()), now: Date(), audit: audit)
+        }
         print(batch.number ?? 0)
     }
 }
@@ -38,7 +41,10 @@ struct BatchesClose: AsyncParsableCommand {
     @Argument(help: "Batch number.") var number: Int64
 
     func run() async throws {
-        _ = try global.openDatabase().closeBatch(number, today: CalendarDate(chinaDayOf: Date()), now: Date(), audit: try global.audit())
+        let audit = try global.audit()
+        _ = try await global.withAdminStore { store in
+            try await store.closeBatch(number, today: CalendarDate(chinaDayOf: Date()), now: Date(), audit: audit)
+        }
         print("batch \(number) closed")
     }
 }
@@ -54,7 +60,7 @@ struct BatchesList: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let summaries = try global.openDatabase().batchSummaries()
+        let summaries = try await global.withAdminStore { store in try await store.batchSummaries() }
         try output.emit(summaries, header: BatchSummary.tableHeader, rows: summaries.map(\.tableRow))
     }
 }
@@ -71,7 +77,7 @@ struct BatchesShow: AsyncParsableCommand {
     @Argument(help: "Batch number.") var number: Int64
 
     func run() async throws {
-        let summary = try global.openDatabase().batchSummary(number)
+        let summary = try await global.withAdminStore { store in try await store.batchSummary(number) }
         try output.emit(summary, header: ["FIELD", "VALUE"], rows: summary.fieldRows)
     }
 }
@@ -102,13 +108,11 @@ struct BatchesApprove: AsyncParsableCommand {
 
     func run() async throws {
         let ids = only.map { $0.split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) } }
-        let (merchants, summary) = try global.openDatabase().approveBatch(
-            number,
-            meetingDate: CalendarDate(iso: meetingDate)!,
-            only: ids,
-            now: Date(),
-            audit: try global.audit()
-        )
+        let audit = try global.audit()
+        let day = CalendarDate(iso: meetingDate)!
+        let (merchants, summary) = try await global.withAdminStore { store in
+            try await store.approveBatch(number, meetingDate: day, only: ids, now: Date(), audit: audit)
+        }
         if output.json {
             try printJSON(ApprovalResult(summary: summary, merchants: merchants.map(MerchantView.init)))
             return
