@@ -108,7 +108,14 @@ struct PostgresReportsTests {
             reason: "card_revoked",
             offline: ("n3", "2025-06-30T16:00:00.000Z", "card_revoked")
         ),
-        EdgeRow(merchant: 3, card: "LZ0001", createdAt: "2025-07-01T01:00:00.000Z", valid: true, reason: nil, offline: ("n4", "2025-07-01T02:00:00.000Z", nil)),
+        EdgeRow(
+            merchant: 3,
+            card: "LZ0001",
+            createdAt: "2025-07-01T01:00:00.000Z",
+            valid: true,
+            reason: nil,
+            offline: ("n4", "2025-07-01T02:00:00.000Z", nil)
+        ),
     ]
 
     /// Runs `arguments` on SQLite and on PostgreSQL; both must exit alike and print the same; returns SQLite's run.
@@ -181,7 +188,7 @@ struct PostgresReportsTests {
         }
     }
 
-    @Test("reports year and merchants: China-time year edges, an empty year, the running year with its batch, text, JSON, CSV and HTML")
+    @Test("reports year, merchants and batch: China-time year edges, an empty year, the running year with its batch, text, JSON, CSV and HTML")
     func yearAndMerchants() async throws {
         let cli = try CLI()
         defer { cli.remove() }
@@ -191,7 +198,16 @@ struct PostgresReportsTests {
         for year in ["2023", "2024", "2025", thisYear] {
             for format in [[], ["--json"], ["--csv"]] { try same(cli, database, ["reports", "year", year] + format) }
         }
-        for format in [[], ["--json"], ["--csv"]] { try same(cli, database, ["reports", "merchants"] + format) }
+        for format in [[], ["--json"], ["--csv"]] {
+            try same(cli, database, ["reports", "merchants"] + format)
+            try same(cli, database, ["reports", "batch", "1"] + format)
+        }
+        let batch = try same(cli, database, ["reports", "batch", "1"]).stdout
+        #expect(batch.hasPrefix("batch 1: 3 applied → 1 approved, 1 rejected, 1 under review\n"), "\(batch)")
+        let unknown = try cli.run("reports", "batch", "9")
+        let unknownOnPostgres = try cli.run(["reports", "batch", "9"], environment: ["YONGJUN_DATABASE": database])
+        #expect(unknown.status == 1 && unknownOnPostgres.status == 1 && unknownOnPostgres.stderr == unknown.stderr, "\(unknownOnPostgres.stderr)")
+        #expect(unknown.stderr.contains("no batch 9"), "\(unknown.stderr)")
 
         let csv = try same(cli, database, ["reports", "year", "2025", "--csv"]).stdout
         for line in [

@@ -38,9 +38,11 @@ struct ReportsBatch: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try global.openDatabase()
-        let summary = try database.batchSummary(number)
-        let applications = try ApplicationView.all(database.applications(batch: number), in: database)
+        let number = number
+        let (summary, applications) = try await global.withAdminStore { store in
+            let summary = try await store.batchSummary(number)
+            return (summary, try await ApplicationView.all(store.applications(batch: number, stage: nil, industry: nil), from: store))
+        }
         let report = Report(
             batch: summary.number,
             status: summary.status,
