@@ -195,6 +195,10 @@ struct PostgresReportsTests {
         try await Self.register(cli)
         let database = try await copied(cli)
         let thisYear = String(CalendarDate(chinaDayOf: Date()).year)
+        let server = try PostgresServer.running()
+        let registerRows =
+            "SELECT (SELECT count(*) FROM audit_log) || ' ' || (SELECT count(*) FROM verifications) || ' ' || (SELECT count(*) FROM cards)"
+        let before = try server.psql(database, registerRows)
         for year in ["2023", "2024", "2025", thisYear] {
             for format in [[], ["--json"], ["--csv"]] { try same(cli, database, ["reports", "year", year] + format) }
         }
@@ -234,5 +238,10 @@ struct PostgresReportsTests {
 
         let future = try cli.run(["reports", "year", String(Int(thisYear)! + 1)], environment: ["YONGJUN_DATABASE": database])
         #expect(future.status == 1 && future.stderr.contains("has not begun"))
+
+        // Reports only read: the register and its audit log are as the copy left them, and the chain still verifies.
+        #expect(try server.psql(database, registerRows) == before)
+        let verified = try cli.run(["audit", "verify"], environment: ["YONGJUN_DATABASE": database])
+        #expect(verified.status == 0 && verified.stdout.contains("audit log intact"), "\(verified.stdout)\(verified.stderr)")
     }
 }
