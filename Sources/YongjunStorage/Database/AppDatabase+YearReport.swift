@@ -15,6 +15,15 @@ public struct YearReport: Sendable, Codable, Equatable {
     /// Applications of the year's batches: applied, then how many reached 资格审核, 实地考核, 讨论方案, 开会通过.
     public var funnel: [Count]
 
+    public init(year: Int, asOf: String, cards: Cards, shops: Shops, verifications: Verifications, funnel: [Count]) {
+        self.year = year
+        self.asOf = asOf
+        self.cards = cards
+        self.shops = shops
+        self.verifications = verifications
+        self.funnel = funnel
+    }
+
     /// A key (category, industry, stage), what people read for it, and how many.
     public struct Count: Sendable, Codable, Equatable {
         public var key: String
@@ -77,80 +86,48 @@ public struct YearReport: Sendable, Codable, Equatable {
 extension AppDatabase {
     /// The figures for `year`; `today` (China time) bounds "active" while the year is still running.
     public func yearReport(year: Int, today: CalendarDate) throws -> YearReport {
-        let yearEnd = CalendarDate(year: year, month: 12, day: 31) ?? today
-        let asOf = min(yearEnd, today).description
-        let yearText = padded(year, 4)
+        let asOf = YearReport.asOf(year: year, today: today)
         return try dbWriter.read { db in
             YearReport(
                 year: year,
                 asOf: asOf,
-                cards: try Self.yearCards(db, year: yearText, asOf: asOf),
-                shops: try Self.yearShops(db, year: yearText, asOf: asOf),
-                verifications: try Self.yearVerifications(db, year: yearText),
-                funnel: try Self.yearFunnel(db, year: yearText)
+                cards: YearReport.cards(year: year, asOf: asOf, groups: try Self.yearCardGroups(db)),
+                shops: YearReport.shops(asOf: asOf, groups: try Self.yearShopGroups(db), batches: try Self.yearBatches(db, year: year)),
+                verifications: try Self.yearVerifications(db, year: year),
+                funnel: YearReport.funnel(try Self.yearFunnelRows(db, year: year))
             )
         }
     }
 
-    static func yearCards(_ db: Database, year: String, asOf: String) throws -> YearReport.Cards {
-        let rows = try Row.fetchAll(
+    static func yearCardGroups(_ db: Database) throws -> [YearReport.CardGroup] {
+        try Row.fetchAll(
             db,
             sql: """
-                SELECT category, SUM(strftime('%Y', created_at, '+8 hours') = ?),
-                    SUM(date(created_at, '+8 hours') <= ? AND valid_until >= ? AND (status = 'active' OR date(revoked_at, '+8 hours') > ?))
-                FROM cards GROUP BY category
-                """,
-            arguments: [year, asOf, asOf, asOf]
-        )
-        var counts = Dictionary(uniqueKeysWithValues: rows.map { row -> (String, (Int, Int)) in (row[0], (row[1] ?? 0, row[2] ?? 0)) })
-        var byCategory = CardCategory.allCases.map { category in
-            let (issued, active) = counts.removeValue(forKey: category.rawValue) ?? (0, 0)
-            return YearReport.CategoryCount(category: category.rawValue, label: category.label, issued: issued, active: active)
-        }
-        byCategory += counts.sorted { $0.key < $1.key }.map {
-            YearReport.CategoryCount(category: $0.key, label: "无法识别", issued: $0.value.0, active: $0.value.1)
-        }
-        return YearReport.Cards(issued: byCategory.map(\.issued).reduce(0, +), active: byCategory.map(\.active).reduce(0, +), byCategory: byCategory)
+                SELECT category, date(created_at, '+8 hours'), valid_until, status, date(revoked_at, '+8 hours'), COUNT(*)
+                FROM cards GROUP BY 1, 2, 3, 4, 5
+                """
+        ).map { YearReport.CardGroup(category: $0[0], createdDay: $0[1], validUntil: $0[2], status: $0[3], revokedDay: $0[4], count: $0[5]) }
     }
 
-    static func yearShops(_ db: Database, year: String, asOf: String) throws -> YearReport.Shops {
-        let rows = try Row.fetchAll(
+    static func yearShopGroups(_ db: Database) throws -> [YearReport.ShopGroup] {
+        try Row.fetchAll(
             db,
             sql: """
-                SELECT industry, COUNT(*) FROM merchants
-                WHERE date(created_at, '+8 hours') <= ? AND (status = 'active' OR date(status_changed_at, '+8 hours') > ?)
-                GROUP BY industry
-                """,
-            arguments: [asOf, asOf]
-        )
-        let byIndustry = counts(rows, keys: Industry.allCases.map { ($0.rawValue, $0.label) })
-        let batches = try Batch.filter(sql: "opened_on >= ? AND opened_on <= ?", arguments: [year + "-01-01", year + "-12-31"])
-            .order(Column("number")).fetchAll(db)
-        let byBatch = try batches.map { batch in
-            let summary = try summary(of: batch, db)
-            return YearReport.BatchCount(
-                batch: summary.number,
-                openedOn: summary.openedOn,
-                meetingDate: summary.meetingDate,
-                applied: summary.applied,
-                approved: summary.approved,
-                rejected: summary.rejected,
-                underReview: summary.applied - summary.approved - summary.rejected
-            )
-        }
-        return YearReport.Shops(active: byIndustry.map(\.count).reduce(0, +), byIndustry: byIndustry, byBatch: byBatch)
+                SELECT industry, date(created_at, '+8 hours'), status, date(status_changed_at, '+8 hours'), COUNT(*)
+                FROM merchants GROUP BY 1, 2, 3, 4
+                """
+        ).map { YearReport.ShopGroup(industry: $0[0], createdDay: $0[1], status: $0[2], statusChangedDay: $0[3], count: $0[4]) }
     }
 
-    /// Counts keyed by code, in the order of `keys`, then any codes found that `keys` does not know.
-    static func counts(_ rows: [Row], keys: [(String, String)]) -> [YearReport.Count] {
-        var found = Dictionary(uniqueKeysWithValues: rows.map { row -> (String, Int) in (row[0], row[1]) })
-        let known = keys.map { YearReport.Count(key: $0.0, label: $0.1, count: found.removeValue(forKey: $0.0) ?? 0) }
-        return known + found.sorted { $0.key < $1.key }.map { YearReport.Count(key: $0.key, label: $0.key, count: $0.value) }
+    static func yearBatches(_ db: Database, year: Int) throws -> [BatchSummary] {
+        let days = YearReport.batchDays(year: year)
+        return try Batch.filter(sql: "opened_on >= ? AND opened_on <= ?", arguments: [days.first, days.last])
+            .order(Column("number")).fetchAll(db).map { try summary(of: $0, db) }
     }
 
-    static func yearFunnel(_ db: Database, year: String) throws -> [YearReport.Count] {
-        // How far each application got: its stage, the stage it was rejected at, and every stage its history names.
-        let rows = try Row.fetchAll(
+    static func yearFunnelRows(_ db: Database, year: Int) throws -> [YearReport.FunnelRow] {
+        let days = YearReport.batchDays(year: year)
+        return try Row.fetchAll(
             db,
             sql: """
                 SELECT a.id, a.stage, a.rejected_at_stage, e.from_stage, e.to_stage
@@ -158,22 +135,7 @@ extension AppDatabase {
                 LEFT JOIN application_events e ON e.application_id = a.id
                 WHERE b.opened_on >= ? AND b.opened_on <= ?
                 """,
-            arguments: [year + "-01-01", year + "-12-31"]
-        )
-        let order: [ReviewStage] = ReviewStage.reviewOrder + [.approved]
-        var furthest: [Int64: Int] = [:]
-        for row in rows {
-            let id: Int64 = row[0]
-            let named: [String?] = [row[1], row[2], row[3], row[4]]
-            let reached = named.compactMap { $0.flatMap(ReviewStage.init(rawValue:)).flatMap(order.firstIndex(of:)) }.max() ?? 0
-            furthest[id] = max(furthest[id] ?? 0, reached)
-        }
-        return order.enumerated().map { index, stage in
-            YearReport.Count(
-                key: index == 0 ? "applied" : stage.rawValue,
-                label: index == 0 ? "提交申请" : stage.label,
-                count: furthest.values.filter { $0 >= index }.count
-            )
-        }
+            arguments: [days.first, days.last]
+        ).map { YearReport.FunnelRow(applicationID: $0[0], stage: $0[1], rejectedAtStage: $0[2], fromStage: $0[3], toStage: $0[4]) }
     }
 }

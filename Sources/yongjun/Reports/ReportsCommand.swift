@@ -38,9 +38,11 @@ struct ReportsBatch: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try global.openDatabase()
-        let summary = try database.batchSummary(number)
-        let applications = try ApplicationView.all(database.applications(batch: number), in: database)
+        let number = number
+        let (summary, applications) = try await global.withAdminStore { store in
+            let summary = try await store.batchSummary(number)
+            return (summary, try await ApplicationView.all(store.applications(batch: number, stage: nil, industry: nil), from: store))
+        }
         let report = Report(
             batch: summary.number,
             status: summary.status,
@@ -87,7 +89,8 @@ struct ReportsVerifications: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let report = try global.openDatabase().verificationReport(from: CalendarDate(iso: from)!, to: CalendarDate(iso: to)!, merchantID: merchant)
+        let (start, end) = (CalendarDate(iso: from)!, CalendarDate(iso: to)!)
+        let report = try await global.withAdminStore { store in try await store.verificationReport(from: start, to: end, merchantID: merchant) }
         let sections: [(String, [VerificationTally])] = [
             ("merchant", report.byMerchant), ("category", report.byCategory), ("month", report.byMonth), ("result", report.byReason),
         ]
@@ -123,7 +126,7 @@ struct ReportsMerchants: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let views = try await global.openDatabase().merchants(status: .active).map(MerchantView.init)
+        let views = try await global.withAdminStore { store in try await store.merchants(status: .active, industry: nil) }.map(MerchantView.init)
             .sorted { ($0.industry, $0.id) < ($1.industry, $1.id) }
         try output.emit(
             views,
@@ -163,7 +166,7 @@ struct ReportsOfflineConflicts: AsyncParsableCommand {
         let start = from.flatMap(CalendarDate.init(iso:)) ?? CalendarDate(daysSinceEpoch: today.daysSinceEpoch - 30)
         let end = to.flatMap(CalendarDate.init(iso:)) ?? today
         guard start <= end else { throw CLIFailure(message: "--from \(start) is after --to \(end)") }
-        let conflicts = try global.openDatabase().offlineConflicts(from: start, to: end, merchantID: merchant)
+        let conflicts = try await global.withAdminStore { store in try await store.offlineConflicts(from: start, to: end, merchantID: merchant) }
         let header = ["VERIFICATION", "MERCHANT", "NAME", "VERIFIED_AT", "RECEIVED_AT", "CARD_NO", "DEVICE", "SERVER", "CONFLICT"]
         let rows = conflicts.map {
             [

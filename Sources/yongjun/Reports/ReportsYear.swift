@@ -30,7 +30,7 @@ struct ReportsYear: AsyncParsableCommand {
         let now = Date()
         let today = CalendarDate(chinaDayOf: now)
         guard year <= today.year else { throw CLIFailure(message: "\(year) has not begun (today is \(today), China time)") }
-        let report = try global.openDatabase().yearReport(year: year, today: today)
+        let report = try await global.withAdminStore { store in try await store.yearReport(year: year, today: today) }
         if let html {
             try writeReplacing(Data(YearReportPage.document(report, generatedOn: today).utf8), at: html)
             let note = "wrote the \(year) report with charts to \(html)"
