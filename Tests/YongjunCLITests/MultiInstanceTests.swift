@@ -262,18 +262,6 @@ struct MultiInstanceTests {
         #expect(try await server.client.send("GET", "/healthz").status == 200)
         #expect(server.stop() == 0)
     }
-
-    @Test("a command that only runs on SQLite says so when a PostgreSQL store is named, and changes nothing")
-    func sqliteOnlyCommandsSaySo() async throws {
-        let cli = try CLI()
-        defer { cli.remove() }
-        _ = try cli.prepare()
-        let database = try await PostgresServer.running().createDatabase()
-        // Any command still on SQLite alone will do (batches … now run on either store).
-        let result = try cli.run(["audit", "list"], environment: ["YONGJUN_DATABASE": database])
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("embedded SQLite store only"), "\(result.stderr)")
-    }
 }
 
 /// How far a load got: when to kill an instance (after `killAfter` answers), and when to stop (`goOnAfterKill`

@@ -30,14 +30,14 @@ struct GlobalOptions: ParsableArguments {
         return value?.isEmpty == false ? value : nil
     }
 
-    /// The SQLite database, created and migrated on first use. Commands that run on either store use
-    /// `withAdminStore`; the others say so plainly when a PostgreSQL store is named, rather than quietly using the file.
+    /// The SQLite database, created and migrated on first use. Every command runs on either store through
+    /// `withAdminStore`; only `backup` and `restore` work on the SQLite file itself (on PostgreSQL they stop first and
+    /// name pg_dump). Should a command reach here with a PostgreSQL store named, it stops rather than quietly use the file.
     func openDatabase() throws -> AppDatabase {
         if databaseURL != nil {
             throw CLIFailure(
                 message: "This command works on the embedded SQLite store only, and a PostgreSQL store is named (--database or "
-                    + "YONGJUN_DATABASE). On PostgreSQL use: serve, store copy, cards import/show/revoke/activation/unlock, "
-                    + "merchants add/key/list/show/suspend/reinstate/revoke, audit verify; run the others on a SQLite copy."
+                    + "YONGJUN_DATABASE); on PostgreSQL use pg_dump -Fc / pg_restore for backups."
             )
         }
         return try AppDatabase.open(in: dataDirectory)
