@@ -372,26 +372,7 @@ struct StoreContractTests {
                     let two = PostgresStore(client: second, logger: logger)
                     let fixture = Fixture(
                         execute: { sql in try await first.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect() },
-                        auditEntries: {
-                            try await first.query(
-                                "SELECT seq, at, operator, action, subject, details, previous_hash, hash FROM audit_log ORDER BY seq",
-                                logger: logger
-                            ).collect().map { row in
-                                let (seq, at, name, action, subject, details, previous, hash) = try row.decode(
-                                    (Int64, String, String, String, String, String, String, String).self
-                                )
-                                return AuditEntry(
-                                    seq: seq,
-                                    at: at,
-                                    operatorName: name,
-                                    action: action,
-                                    subject: subject,
-                                    details: details,
-                                    previousHash: previous,
-                                    hash: hash
-                                )
-                            }
-                        }
+                        auditEntries: { try await one.auditEntries(limit: nil) }  // as SQLite's fixture: the store's own reader
                     )
                     try await body(one, two, fixture)
                 }
