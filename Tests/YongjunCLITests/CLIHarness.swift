@@ -153,7 +153,7 @@ final class ServerProcess: @unchecked Sendable {
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = try JSONSerialization.data(withJSONObject: ["code": code])
-        let (data, _) = try await URLSession.shared.data(for: request)
+        let (data, _) = try await HTTPClient.fetch(request)
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 

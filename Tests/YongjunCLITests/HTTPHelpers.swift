@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -29,15 +30,20 @@ struct HTTPReply: @unchecked Sendable {
 }
 
 /// Plain HTTP requests: no cookie jar, no redirects followed, many connections at once.
-final class HTTPClient: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+final class HTTPClient: Sendable {
     let base: URL
-    private lazy var session: URLSession = {
+
+    /// One session for the whole test process. A session per client was never invalidated (a session keeps its
+    /// delegate, and the client was its delegate), and `server.client` makes a client per request: every request
+    /// left a session with its keep-alive sockets open, thousands over the suite. Past 1,024 descriptors
+    /// FoundationNetworking's select() loop stops seeing sockets, and a full run once hung with every test done.
+    fileprivate static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpShouldSetCookies = false
         configuration.httpCookieAcceptPolicy = .never
         configuration.httpMaximumConnectionsPerHost = 64
         configuration.timeoutIntervalForRequest = 30
-        return URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+        return URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }()
 
     init(_ base: URL) {
@@ -49,7 +55,7 @@ final class HTTPClient: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
         request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body.map { Data($0.utf8) }
-        let (data, response) = try await session.data(for: request)
+        let (data, response) = try await Self.fetch(request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
@@ -90,6 +96,48 @@ final class HTTPClient: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
         cookies.isEmpty ? [:] : ["Cookie": cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
     }
 
+}
+
+extension HTTPClient {
+    struct NoAnswer: Error, CustomStringConvertible {
+        let url: String
+        var description: String { "no answer from \(url) within 60 s" }
+    }
+
+    /// One request, answered or failed within 60 s whatever happens. FoundationNetworking's async `data(for:)` was
+    /// seen, under the whole suite's load, never to return (every task idle, the run never ending, one test waiting
+    /// on a request), and it ignores cancellation; with the completion handler and a timer of our own the test
+    /// fails instead of hanging the run.
+    static func fetch(_ request: URLRequest, session: URLSession = session) async throws -> (Data, URLResponse) {
+        let resumed = Mutex(false)
+        return try await withCheckedThrowingContinuation { continuation in
+            @Sendable func finish(_ result: Result<(Data, URLResponse), any Error>) {
+                guard
+                    resumed.withLock({ done in
+                        defer { done = true }
+                        return !done
+                    })
+                else { return }
+                continuation.resume(with: result)
+            }
+            let task = session.dataTask(with: request) { data, response, error in
+                if let data, let response {
+                    finish(.success((data, response)))
+                } else {
+                    finish(.failure(error ?? NoAnswer(url: request.url?.absoluteString ?? "?")))
+                }
+            }
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 60) {
+                task.cancel()
+                finish(.failure(NoAnswer(url: request.url?.absoluteString ?? "?")))
+            }
+        }
+    }
+}
+
+/// Redirects are answers to look at, not to follow.
+private final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
     func urlSession(
         _ session: URLSession,
         task: URLSessionTask,

@@ -106,7 +106,7 @@ struct MultiInstanceTests {
         #expect(try server.psql(cluster.database, "SELECT count(*) FROM verifications WHERE valid = 1") == "1")
     }
 
-    @Test("a card revoked and a shop suspended through the CLI are refused by both instances at once (well within 1 s)")
+    @Test("a card revoked and a shop suspended through the CLI are refused by both instances on their very next request")
     func revocationReachesBoth() async throws {
         let cluster = try await Cluster()
         defer { cluster.stop() }
@@ -120,13 +120,12 @@ struct MultiInstanceTests {
 
         let revoke = try cluster.cli.run(["cards", "revoke", "LZ0001", "--reason", "遗失"], environment: cluster.env)
         #expect(revoke.status == 0, "\(revoke.stderr)")
-        let revokedAt = ContinuousClock.now
+        // The first request to each instance once the CLI has returned: no window in which a cached card passes
+        // (the goal is 1 s; this is 0, without timing anything under the suite's load).
         let atA = try await cluster.a.client.verify(forA, key: cluster.key)
         let atB = try await cluster.b.client.verify(forB, key: cluster.key)
-        let seen = ContinuousClock.now - revokedAt
         #expect(atA.reason == "card_revoked", "\(atA.body)")
         #expect(atB.reason == "card_revoked", "\(atB.body)")
-        #expect(seen < .seconds(1), "both answers came \(seen) after the revocation committed")
 
         let other = try await cluster.a.client.holderCode(
             session: try await { () async throws -> String in
