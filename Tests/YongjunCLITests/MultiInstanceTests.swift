@@ -215,7 +215,10 @@ struct MultiInstanceTests {
         }
         let afterKill = results.filter { $0.sentAfterKill }
         print("kill -9 under load: \(results.count) sent, \(acknowledged.count) acknowledged, \(afterKill.count) after the kill")
-        #expect(afterKill.count >= 48, "the load went on after the kill (\(afterKill.count) requests)")
+        // 48 when the machine keeps up; under the whole suite the 90 s bound may end the load sooner (36 once). What
+        // must hold: the load went on after the kill, and the other instance answered it.
+        #expect(afterKill.count >= 12, "the load went on after the kill (\(afterKill.count) requests)")
+        #expect(afterKill.contains { $0.reply?.status == 200 }, "the other instance answered after the kill")
         // Requests in flight at the kill are resent by nginx (they carry Idempotency-Key); a few may still end without an
         // answer on a crawling machine (the client's own timeout): not acknowledged, so nothing is promised for them.
         let statuses = Dictionary(grouping: results, by: { $0.reply.map { String($0.status) } ?? "no answer" }).mapValues(\.count)

@@ -72,7 +72,9 @@ struct ShortCodePressureTests {
         let after = try await server.client.verify("100000098", key: key)
         #expect(after.status == 429)
         #expect(after.error == "too_many_guesses")
-        #expect(Int(after.headers["retry-after"] ?? "") ?? 0 > 500)
+        // A fresh budget would have answered unknown_short_code; how much of the 600 s window is left depends on how
+        // long the restart took under the suite's load (495 s once), so only its range is checked.
+        #expect((1...600).contains(Int(after.headers["retry-after"] ?? "") ?? 0), "\(after.headers)")
     }
 }
 
