@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import YongjunCore
 
-@Suite("The audit head, key actions and the register's state, as processes", .timeLimit(.minutes(3)))
+@Suite("The audit head, key actions and the register's state, as processes", .timeLimit(.minutes(5)))
 struct AuditHeadTests {
     /// Keys, a batch and three applications advanced once: six entries.
     func sixEntries() throws -> CLI {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Backups made safely and restored only after every check, as processes", .timeLimit(.minutes(3)))
+@Suite("Backups made safely and restored only after every check, as processes", .timeLimit(.minutes(5)))
 struct BackupSafetyTests {
     @Test("restore refuses a backup whose audit row or state was edited, or whose keys are missing; --check-only lists every check")
     func restoreChecks() throws {

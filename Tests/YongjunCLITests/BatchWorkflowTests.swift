@@ -17,7 +17,7 @@ func creditCode(_ index: Int) -> String {
     return first17 + String(CreditCode.checkCharacter(for: first17)!)
 }
 
-@Suite("The bureau's batch workflow, run as processes", .timeLimit(.minutes(2)))
+@Suite("The bureau's batch workflow, run as processes", .timeLimit(.minutes(5)))
 struct BatchWorkflowTests {
     @Test("batch 1: 15 applications, 6 rejected at various stages, 9 approved at the meeting, keys issued, one shop suspended")
     func batchOne() async throws {

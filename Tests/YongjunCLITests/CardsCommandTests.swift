@@ -4,7 +4,7 @@ import Testing
 import YongjunCore
 import YongjunStorage
 
-@Suite("yongjun keys and cards, run as a process", .timeLimit(.minutes(2)))
+@Suite("yongjun keys and cards, run as a process", .timeLimit(.minutes(5)))
 struct CardsCommandTests {
     @Test("keys init prints a kid, refuses a second run, and keys list/rotate show current and previous keys")
     func keys() throws {
@@ -154,7 +154,7 @@ struct CardsCommandTests {
     }
 }
 
-@Suite("cards import in short transactions, beside other connections", .timeLimit(.minutes(2)))
+@Suite("cards import in short transactions, beside other connections", .timeLimit(.minutes(5)))
 struct ChunkedImportTests {
     static func csv(_ numbers: ClosedRange<Int>, name: String = "张三") -> String {
         "card_no,name,id_number,category,valid_until\n"
@@ -264,7 +264,7 @@ struct ChunkedImportTests {
     }
 }
 
-@Suite("cards import of files larger than one read", .timeLimit(.minutes(2)))
+@Suite("cards import of files larger than one read", .timeLimit(.minutes(5)))
 struct LargeImportFileTests {
     @Test("a 40,000-row file with a bad row and a repeated card number near its end imports nothing and names both lines")
     func lateProblems() throws {

@@ -4,7 +4,7 @@ import YongjunCore
 import YongjunStorage
 
 /// Codes signed with the real key but with hostile times, a commit that fails, and a hostile import file.
-@Suite("Hostile codes, failing commits and huge input, against the real binary", .timeLimit(.minutes(3)))
+@Suite("Hostile codes, failing commits and huge input, against the real binary", .timeLimit(.minutes(5)))
 struct CodeAndCommitPressureTests {
     @Test("codes signed with the real key but with absurd or inconsistent times are typed rejections and the server lives on")
     func hostileClaims() async throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// Settings through the real binary: the contract the bureau's scripts depend on (names, precedence, sources,
 /// messages), and that no password or token is ever printed.
-@Suite("Settings: flags > YONGJUN_* > config file > defaults, with sources and secrets hidden", .timeLimit(.minutes(3)))
+@Suite("Settings: flags > YONGJUN_* > config file > defaults, with sources and secrets hidden", .timeLimit(.minutes(5)))
 struct ConfigurationTests {
     typealias Shown = [String: (value: String, source: String)]
 

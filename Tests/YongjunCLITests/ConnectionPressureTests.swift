@@ -11,7 +11,7 @@ import Glibc
 #endif
 
 /// Slow, idle and too many clients, ports that are taken, and stopping: what the process does, not what it means to.
-@Suite("Connections, start and stop of the real server", .timeLimit(.minutes(3)))
+@Suite("Connections, start and stop of the real server", .timeLimit(.minutes(5)))
 struct ConnectionPressureTests {
     @Test("half-sent requests are cut off after read_timeout while /healthz keeps answering; idle keep-alive closes after idle_timeout")
     func slowAndIdleClients() async throws {

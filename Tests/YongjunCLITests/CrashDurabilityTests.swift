@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Crash durability, the binary killed with SIGKILL under load", .timeLimit(.minutes(3)))
+@Suite("Crash durability, the binary killed with SIGKILL under load", .timeLimit(.minutes(5)))
 struct CrashDurabilityTests {
     @Test("every verification acknowledged before kill -9 is on record after the restart, three rounds running")
     func acknowledgedVerificationsSurviveKill9() throws {

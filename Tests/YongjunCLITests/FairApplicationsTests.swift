@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("A shop whose credit code a stranger used first can still apply, as processes", .timeLimit(.minutes(3)))
+@Suite("A shop whose credit code a stranger used first can still apply, as processes", .timeLimit(.minutes(5)))
 struct FairApplicationsTests {
     @Test(
         "both applications are taken and flagged; the reviewer sees references and phone checks, rejects the impostor, and the meeting approves the shop"

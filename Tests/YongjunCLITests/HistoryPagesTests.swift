@@ -3,7 +3,7 @@ import Testing
 import YongjunCore
 
 /// The cashier's and the holder's own records as pages, in Chromium, and the directory's rules.
-@Suite("History pages and the directory's rules in a real browser", .timeLimit(.minutes(4)))
+@Suite("History pages and the directory's rules in a real browser", .timeLimit(.minutes(5)))
 struct HistoryPagesTests {
     @Test("/shop/history by day with a monthly CSV, /card/history with receipts, /shops with each shop's rules and 'what can I get'")
     func pages() async throws {

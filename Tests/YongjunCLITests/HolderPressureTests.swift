@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Holders' sign-in as an attacker, a forgetful holder and another web site would try it, on the real server.
-@Suite("Holder sign-in under pressure, against the real server", .timeLimit(.minutes(3)))
+@Suite("Holder sign-in under pressure, against the real server", .timeLimit(.minutes(5)))
 struct HolderPressureTests {
     @Test("/card/login with a wrong PIN, an unknown card, a card not yet activated and a locked card shows the form again in Chinese, never 500")
     func loginPageFailures() async throws {

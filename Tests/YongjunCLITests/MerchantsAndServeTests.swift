@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("yongjun merchants and serve, run as processes", .timeLimit(.minutes(2)))
+@Suite("yongjun merchants and serve, run as processes", .timeLimit(.minutes(5)))
 struct MerchantsAndServeTests {
     @Test("merchants add prints an id, merchants key prints a key once; bad input exits non-zero with the fix")
     func merchants() throws {
@@ -100,7 +100,7 @@ struct MerchantsAndServeTests {
     }
 }
 
-@Suite("The README's demo data set", .timeLimit(.minutes(2)))
+@Suite("The README's demo data set", .timeLimit(.minutes(5)))
 struct DemoDataTests {
     @Test("scripts/demo-data lays out the demo, and the sample code it prints verifies with the shop key it prints")
     func demoData() async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Two `yongjun serve` processes on one real PostgreSQL: what one instance hands out or records, the other honours.
 /// The register is built on SQLite with the CLI and moved over with `yongjun store copy`, as a city would move.
-@Suite("Two instances on one PostgreSQL store", .timeLimit(.minutes(4)))
+@Suite("Two instances on one PostgreSQL store", .timeLimit(.minutes(5)))
 struct MultiInstanceTests {
     /// A register on PostgreSQL and two instances serving it, each with its own data directory (lock, copied keys).
     struct Cluster {

@@ -6,7 +6,7 @@ import YongjunStorage
 /// The cashier page in headless Chromium, driven by Tests/tools/offline_page.py over the DevTools protocol: the tests
 /// prepare the server and the codes, then check what the page showed, what the server recorded, and that the page's
 /// verifier agrees with YongjunVerifier.
-@Suite("The cashier page without a network", .timeLimit(.minutes(3)))
+@Suite("The cashier page without a network", .timeLimit(.minutes(5)))
 struct OfflinePageTests {
     static let driver = CLI.packageRoot.appendingPathComponent("Tests/tools/offline_page.py").path
 

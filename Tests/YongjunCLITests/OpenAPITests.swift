@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("openapi.yaml: a valid description, served as is, and true of the running server", .timeLimit(.minutes(3)))
+@Suite("openapi.yaml: a valid description, served as is, and true of the running server", .timeLimit(.minutes(5)))
 struct OpenAPITests {
     static let specPath = CLI.packageRoot.appendingPathComponent("openapi.yaml").path
 

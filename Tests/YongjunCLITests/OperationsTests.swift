@@ -21,7 +21,7 @@ func runTool(_ arguments: [String], environment: [String: String] = [:], include
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-@Suite("Running Yongjun in production, as processes", .timeLimit(.minutes(3)))
+@Suite("Running Yongjun in production, as processes", .timeLimit(.minutes(5)))
 struct OperationsTests {
     @Test("settings come from flags, then YONGJUN_* variables, then the config file; bad ones name the setting")
     func configuration() throws {

@@ -32,7 +32,7 @@ struct Browser {
     }
 }
 
-@Suite("People-facing pages in a real browser and decoder", .timeLimit(.minutes(4)))
+@Suite("People-facing pages in a real browser and decoder", .timeLimit(.minutes(5)))
 struct PagesTests {
     @Test("holder, cashier, directory and application pages render at 390 px; the QR on screen decodes and verifies")
     func pages() async throws {

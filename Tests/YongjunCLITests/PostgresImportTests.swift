@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `cards import` into a PostgreSQL store: the same answers as on SQLite, through COPY.
-@Suite("cards import on PostgreSQL", .timeLimit(.minutes(3)))
+@Suite("cards import on PostgreSQL", .timeLimit(.minutes(5)))
 struct PostgresImportTests {
     @Test("new, changed and unchanged cards are counted as on SQLite; a dry run writes nothing; a revocation survives a re-import")
     func importLikeSQLite() async throws {

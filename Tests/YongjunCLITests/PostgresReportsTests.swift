@@ -4,7 +4,7 @@ import YongjunCore
 
 /// A register on SQLite with verifications through `serve` and rows placed on China-time day, month and year edges,
 /// copied into PostgreSQL with `store copy`: every report must then read the same on both stores.
-@Suite("reports on PostgreSQL: the same figures as on SQLite", .timeLimit(.minutes(3)))
+@Suite("reports on PostgreSQL: the same figures as on SQLite", .timeLimit(.minutes(5)))
 struct PostgresReportsTests {
     /// Four cards, a batch whose approved application became shop 2, shops 1 and 3 added directly (3 suspended),
     /// verifications through the server today, and 2025's rows written on the edges.

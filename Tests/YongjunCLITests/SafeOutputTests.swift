@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Exports and terminal output the bureau can open safely, as processes", .timeLimit(.minutes(3)))
+@Suite("Exports and terminal output the bureau can open safely, as processes", .timeLimit(.minutes(5)))
 struct SafeOutputTests {
     static let formula = #"=HYPERLINK("http://x","点我")"#
 

@@ -12,7 +12,7 @@ import YongjunPostgres
 /// `VerificationTransaction`): the embedded SQLite file and a real PostgreSQL. Where two instances matter, two
 /// store objects on the same data stand for two processes (two GRDB pools on one file; two client pools on one
 /// database), each with its own cache.
-@Suite("The store contract, on SQLite and on PostgreSQL", .timeLimit(.minutes(3)))
+@Suite("The store contract, on SQLite and on PostgreSQL", .timeLimit(.minutes(5)))
 struct StoreContractTests {
     enum Kind: String, CaseIterable, Sendable {
         case sqlite

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("store copy: a SQLite register into PostgreSQL", .timeLimit(.minutes(3)))
+@Suite("store copy: a SQLite register into PostgreSQL", .timeLimit(.minutes(5)))
 struct StoreCopyTests {
     /// A register made through the CLI: keys rotated once, two cards (one revoked), a shop with a key and a
     /// verification through `serve`, a batch whose approved application became a shop (the two name each other)

@@ -7,7 +7,7 @@ import FoundationNetworking
 
 /// Two `yongjun serve` processes behind nginx built from deploy/nginx/ (issue 12). Each instance has its own SQLite
 /// data directory copied from one (same keys, cards and shop), so each one's records show which instance answered.
-@Suite("Several instances behind nginx: spread, failover, and resends only with Idempotency-Key", .timeLimit(.minutes(3)))
+@Suite("Several instances behind nginx: spread, failover, and resends only with Idempotency-Key", .timeLimit(.minutes(5)))
 struct UpstreamRetryTests {
     @Test("nginx spreads verifications over both instances; with one killed -9 the other answers everything")
     func spreadAndKill() async throws {

@@ -27,7 +27,7 @@ private func yearApplicationsCSV(_ indices: ClosedRange<Int>) -> String {
     return (["shop_name,credit_code,industry,address,contact,phone,benefit"] + rows).joined(separator: "\r\n") + "\r\n"
 }
 
-@Suite("The bureau's yearly figures, checked against sqlite3 and rendered in Chromium", .timeLimit(.minutes(3)))
+@Suite("The bureau's yearly figures, checked against sqlite3 and rendered in Chromium", .timeLimit(.minutes(5)))
 struct YearReportTests {
     @Test("reports year: every figure equals what sqlite3 counts in the register; China-time year edges; the HTML prints on A4")
     func yearReport() async throws {

@@ -5,7 +5,7 @@ import YongjunCore
 import YongjunServer
 import YongjunStorage
 
-@Suite("Shop authentication and bad input", .timeLimit(.minutes(2)))
+@Suite("Shop authentication and bad input", .timeLimit(.minutes(5)))
 struct AuthAndInputTests {
     @Test("a missing, malformed, unknown or wrong key gets 401 with a typed error and WWW-Authenticate")
     func unauthorized() async throws {
@@ -74,7 +74,7 @@ struct AuthAndInputTests {
     }
 }
 
-@Suite("Published keys", .timeLimit(.minutes(2)))
+@Suite("Published keys", .timeLimit(.minutes(5)))
 struct KeyPublicationTests {
     @Test("the JWKS lists the signing key as an OKP Ed25519 key with its kid and no private part")
     func jwks() async throws {

@@ -8,7 +8,7 @@ import YongjunStorage
 
 /// Two servers on one database, each with its own memory: only the database can keep "used once" and
 /// "answered once" between them — the way a second process, or a bug in the memory, would test it.
-@Suite("The database, not memory, keeps single use and idempotency", .timeLimit(.minutes(2)))
+@Suite("The database, not memory, keeps single use and idempotency", .timeLimit(.minutes(5)))
 struct DatabaseAuthorityTests {
     @Test("a code used through one server is already_used_here through the other; a nonce replays across both")
     func twoServersOneDatabase() async throws {

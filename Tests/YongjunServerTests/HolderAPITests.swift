@@ -26,7 +26,7 @@ extension APIAnswer {
     }
 }
 
-@Suite("Holder API over real HTTP", .timeLimit(.minutes(2)))
+@Suite("Holder API over real HTTP", .timeLimit(.minutes(5)))
 struct HolderAPITests {
     @Test("activation with the printed code sets a PIN and a session; the code endpoint gives a signed code and a short code that verify")
     func activationAndCode() async throws {

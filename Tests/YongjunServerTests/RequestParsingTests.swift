@@ -4,7 +4,7 @@ import YongjunCore
 
 @testable import YongjunServer
 
-@Suite("Reading the verification request body", .timeLimit(.minutes(2)))
+@Suite("Reading the verification request body", .timeLimit(.minutes(5)))
 struct RequestParsingTests {
     @Test(
         "the fast path and JSONDecoder agree on every body",

@@ -6,7 +6,7 @@ import YongjunCore
 import YongjunServer
 import YongjunStorage
 
-@Suite("POST /api/v1/verifications over real HTTP", .timeLimit(.minutes(2)))
+@Suite("POST /api/v1/verifications over real HTTP", .timeLimit(.minutes(5)))
 struct VerificationAPITests {
     @Test("a valid code answers with category, label, masked holder, card expiry and a recorded verification id")
     func validCode() async throws {
