@@ -43,7 +43,7 @@ extension PostgresStore {
                         ) { card in
                             [
                                 ids.next(using: &generator), card.cardNo, card.name, card.idNumberHash, card.category.rawValue,
-                                card.validUntil.description, card.phone, "active", stamp, stamp, String(indexes.draw(using: &generator)),
+                                card.validUntil.description, card.phone, "active", stamp, stamp, String(indexes.drawAndTake(using: &generator)),
                                 card.disabilityGrade.map(String.init),
                             ]
                         }
@@ -70,7 +70,7 @@ extension PostgresStore {
                 ) { card in
                     [
                         card.cardNo, card.name, card.idNumberHash, card.category.rawValue, card.validUntil.description, card.phone,
-                        card.disabilityGrade.map(String.init), ids.next(using: &generator), String(indexes.draw(using: &generator)),
+                        card.disabilityGrade.map(String.init), ids.next(using: &generator), String(indexes.drawAndTake(using: &generator)),
                     ]
                 }
                 let imported = try await connection.query("SELECT count(*) FROM card_import", logger: logger).collect().first?.decode(Int64.self) ?? 0
@@ -182,11 +182,11 @@ extension PostgresStore {
     }
 
     /// Which status-list entries the register holds, sized for it plus `adding` cards; and how many cards it has.
-    static func statusIndexes(_ connection: PostgresConnection, adding: Int, logger: Logger) async throws -> (FreeStatusIndexes, Int) {
+    static func statusIndexes(_ connection: PostgresConnection, adding: Int, logger: Logger) async throws -> (StatusIndexBitmap, Int) {
         let totals = try await connection.query("SELECT count(*), coalesce(max(status_idx), -1) FROM cards", logger: logger).collect().first
         var (cards, highest): (Int64, Int64) = (0, -1)
         if let totals { (cards, highest) = try totals.decode((Int64, Int64).self) }
-        var indexes = FreeStatusIndexes(capacity: max(StatusIndexAllocator.capacity(cards: Int(cards) + adding), Int(highest) + 1))
+        var indexes = StatusIndexBitmap(existing: Int(cards), highest: Int(highest), adding: adding)
         let rows = try await connection.query("SELECT status_idx FROM cards WHERE status_idx IS NOT NULL", logger: logger)
         for try await index in rows.decode(Int64.self) { indexes.take(Int(index)) }
         return (indexes, Int(cards))
@@ -199,28 +199,11 @@ private struct DryRunRollback: Error {
     let summary: CardImportSummary
 }
 
-/// Status-list entries in use, one bit each; draws random free entries (the list stays at most half full).
-struct FreeStatusIndexes {
-    private var bits: [UInt64]
-    let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        bits = Array(repeating: 0, count: (capacity + 63) / 64)
-    }
-
-    mutating func take(_ index: Int) {
-        guard index >= 0, index < capacity else { return }
-        bits[index / 64] |= 1 << (index % 64)
-    }
-
-    mutating func draw(using generator: inout some RandomNumberGenerator) -> Int {
-        while true {
-            let index = Int.random(in: 0..<capacity, using: &generator)
-            if bits[index / 64] & (1 << (index % 64)) == 0 {
-                take(index)
-                return index
-            }
-        }
+extension StatusIndexBitmap {
+    /// A free entry, marked taken at once: the COPY writes every row it draws for.
+    fileprivate mutating func drawAndTake(using generator: inout some RandomNumberGenerator) -> Int {
+        let index = draw(using: &generator)
+        take(index)
+        return index
     }
 }

@@ -381,3 +381,22 @@ struct AscendingCardIDTests {
         #expect(again.next(using: &generator) != drawn[0], "random within each stretch")
     }
 }
+
+@Suite("Status-list entries for an import")
+struct StatusIndexBitmapTests {
+    @Test("sized as the allocator sizes the list, past the highest entry given, and never drawing a taken entry")
+    func bitmap() {
+        #expect(StatusIndexBitmap(existing: 0, highest: -1, adding: 10).capacity == StatusIndexAllocator.capacity(cards: 10))
+        #expect(StatusIndexBitmap(existing: 3, highest: 1_000_000, adding: 0).capacity == StatusIndexAllocator.capacity(cards: 1_000_001))
+        var bitmap = StatusIndexBitmap(existing: 0, highest: -1, adding: 100)
+        var generator = SystemRandomNumberGenerator()
+        var drawn = Set<Int>()
+        for _ in 0..<100 {
+            let index = bitmap.draw(using: &generator)
+            #expect(!bitmap.isTaken(index) && (0..<bitmap.capacity).contains(index))
+            bitmap.take(index)
+            drawn.insert(index)
+        }
+        #expect(drawn.count == 100, "no entry drawn twice once taken")
+    }
+}
