@@ -52,6 +52,29 @@ extension PostgresMigrations {
                     FOR EACH STATEMENT EXECUTE FUNCTION yongjun_register_changed()
                 """,
             ]
-        )
+        ),
+        PostgresMigration(
+            "2026-11-29 a verification group written as one statement",
+            [
+                // Checked inside the group's one-statement write: an insert that came back short (another instance took a
+                // use key, nonce or daily benefit) raises YJ409; a register changed since the instance's cache was last
+                // checked (a revocation, a suspension) raises YJ412. Either way the statement, and with it every row of
+                // the group, is undone, and the group is decided again.
+                """
+                CREATE FUNCTION yongjun_group_whole(rows_whole boolean, register_unchanged boolean) RETURNS boolean
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NOT register_unchanged THEN
+                        RAISE EXCEPTION 'the register changed since this verification group read it' USING ERRCODE = 'YJ412';
+                    END IF;
+                    IF NOT rows_whole THEN
+                        RAISE EXCEPTION 'another instance took a row this verification group counted on' USING ERRCODE = 'YJ409';
+                    END IF;
+                    RETURN true;
+                END
+                $$
+                """
+            ]
+        ),
     ]
 }

@@ -38,9 +38,13 @@ extension PostgresStore {
         }
     }
 
-    /// How long a request waits for a connection before it is answered "unavailable" (503, retry with the same
-    /// nonce): the pool retries an unreachable server for ever, and a shop at the till cannot wait for ever.
-    /// when another instance took a use key, nonce or daily benefit this group counted on.
+    /// One group on the writer thread: decide, then write; decided again (at most a few times) when another instance
+    /// took a use key, nonce or daily benefit this group counted on, or the register changed under its reads.
+    ///
+    /// The usual group costs two round trips after its connection: its cards and shops not yet cached (`prefetch`),
+    /// and its writes as one statement that also checks that the register version is still the one the cache was
+    /// checked at. Once a pass lost a row to another instance, the next ones run in a transaction, whose inserts say
+    /// which row was taken; a pass that had to begin a transaction anyway checks the version before it commits.
     private static func decideAndCommit(
         _ decide: @Sendable (any VerificationTransaction) throws -> Void,
         connection: PostgresConnection,
@@ -48,21 +52,39 @@ extension PostgresStore {
         logger: Logger
     ) throws {
         var hints = GroupHints()
+        var inTransaction = false
+        var readVersionFirst = false
         for _ in 0..<4 {
             let transaction = PostgresVerificationTransaction(connection: connection, cache: cache, logger: logger, hints: hints)
-            try transaction.run("BEGIN")
             do {
-                try transaction.revalidateCache()
+                if inTransaction { try transaction.begin() }
+                let checkedAt = inTransaction || readVersionFirst ? nil : cache.dataVersion
+                if checkedAt == nil { try transaction.revalidateCache() }
                 try decide(transaction)
+                if !transaction.begun && transaction.fitsOneStatement {
+                    switch try transaction.commitAsOneStatement(registerVersion: checkedAt) {
+                    case .committed: return
+                    case .registerChanged: readVersionFirst = true
+                    case .rowTaken: inTransaction = true
+                    }
+                    continue
+                }
+                try transaction.begin()
                 if let next = try transaction.flush() {
                     try transaction.run("ROLLBACK")
                     hints = next
+                    inTransaction = true
+                    continue
+                }
+                if let checkedAt, try transaction.registerVersion() != checkedAt {
+                    try transaction.run("ROLLBACK")
+                    readVersionFirst = true
                     continue
                 }
                 try transaction.run("COMMIT")
                 return
             } catch {
-                _ = try? transaction.run("ROLLBACK")
+                if transaction.begun { _ = try? transaction.run("ROLLBACK") }
                 throw error
             }
         }

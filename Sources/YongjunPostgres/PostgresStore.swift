@@ -31,6 +31,11 @@ public final class PostgresStore: Store, Sendable {
     /// The key for `pg_advisory_xact_lock` under which guess budgets are counted and spent.
     static let guessBudgetLock: Int64 = 0x594A_4755_4553_53  // "YJGUESS"
 
+    /// The SQLSTATEs `yongjun_group_whole` raises when a group's one-statement write lost a row to another instance,
+    /// or found the register changed since the group's reads.
+    static let groupNotWholeState = "YJ409"
+    static let registerChangedState = "YJ412"
+
     public func ping() async throws {
         let logger = logger
         _ = try await withConnection(within: Self.leaseDeadline) { connection in
@@ -38,6 +43,8 @@ public final class PostgresStore: Store, Sendable {
         }
     }
 
+    /// How long a request waits for a connection before it is answered "unavailable" (503, retry with the same
+    /// nonce): the pool retries an unreachable server for ever, and a shop at the till cannot wait for ever.
     static let leaseDeadline: Duration = .seconds(3)
 
     /// `client.withConnection`, but giving up with `PostgresUnavailable` when no connection is leased within
@@ -67,8 +74,6 @@ public final class PostgresStore: Store, Sendable {
             throw PostgresUnavailable()
         }
     }
-
-    /// One group on the writer thread: decide, send the buffered writes, commit; decided again (at most a few times)
 
     public func abandonLockWaits() {
         // A group waits on PostgreSQL only for its own statements, which end with the connection; nothing to abandon.

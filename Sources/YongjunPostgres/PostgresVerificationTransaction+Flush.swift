@@ -7,44 +7,98 @@ import YongjunStorage
 extension PostgresVerificationTransaction {
     // MARK: Sending the buffered writes
 
-    /// Inserts what the group recorded; nil when every optimistic answer held, else what the next pass must know.
+    /// The most rows of a kind one statement carries (15 parameters a record; PostgreSQL takes at most 65,535).
+    static let rowsPerStatement = 1000
+
+    static let insertRecords = """
+        INSERT INTO verifications
+            (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key,
+             eligible, benefit, benefit_rule)
+        """
+    static let keepOwnRecords = "ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING"
+    static let insertNonces = "INSERT INTO verification_nonces (merchant_id, nonce, verification_id, keep_until)"
+    /// `now`: the parameter holding the group's earliest "now"; a nonce past its retention may be claimed again.
+    static func keepLiveNonces(now: String) -> String {
+        """
+        ON CONFLICT (merchant_id, nonce) DO UPDATE
+            SET verification_id = excluded.verification_id, keep_until = excluded.keep_until
+            WHERE verification_nonces.keep_until <= \(now)
+        """
+    }
+    static let insertGrants = "INSERT INTO benefit_grants (merchant_id, card_id, day, rule, verification_id)"
+
+    /// Whether the group's writes fit one statement (`commitAsOneStatement`).
+    var fitsOneStatement: Bool {
+        records.count <= Self.rowsPerStatement && nonces.count <= Self.rowsPerStatement && grants.count <= Self.rowsPerStatement
+    }
+
+    /// How a one-statement write ended.
+    enum OneStatementOutcome {
+        case committed
+        /// Another instance took a use key, nonce or daily benefit of the group; nothing was written.
+        case rowTaken
+        /// The register changed since `registerVersion`; nothing was written.
+        case registerChanged
+    }
+
+    /// The group's writes as one statement, outside any transaction: PostgreSQL commits it (fsync included) as a whole
+    /// or not at all, so the group needs neither BEGIN nor COMMIT. With `registerVersion` (the version the register
+    /// cache was checked at, when this pass read it without asking) the same statement checks that the register has
+    /// not moved since, which spares the group the round trip of reading the version first.
+    func commitAsOneStatement(registerVersion: Int?) throws -> OneStatementOutcome {
+        var binds = PostgresBindings(capacity: records.count * 15 + nonces.count * 4 + grants.count * 5 + 4)
+        var steps: [String] = []
+        var checks: [String] = []
+        if !records.isEmpty {
+            let values = Self.recordValues(records[...], into: &binds)
+            steps.append("v AS (\(Self.insertRecords) VALUES \(values) \(Self.keepOwnRecords) RETURNING 1)")
+            binds.append(Int64(records.count))
+            checks.append("(SELECT count(*) FROM v) = $\(binds.count)")
+        }
+        if !nonces.isEmpty {
+            binds.append(Int64(nonces.map(\.now).min() ?? 0))
+            let now = "$\(binds.count)"
+            let values = nonceValues(into: &binds)
+            steps.append("n AS (\(Self.insertNonces) VALUES \(values) \(Self.keepLiveNonces(now: now)) RETURNING 1)")
+            binds.append(Int64(nonces.count))
+            checks.append("(SELECT count(*) FROM n) = $\(binds.count)")
+        }
+        if !grants.isEmpty {
+            let values = grantValues(into: &binds)
+            steps.append("g AS (\(Self.insertGrants) VALUES \(values) ON CONFLICT DO NOTHING RETURNING 1)")
+            binds.append(Int64(grants.count))
+            checks.append("(SELECT count(*) FROM g) = $\(binds.count)")
+        }
+        var unchanged = "true"
+        if let registerVersion {
+            binds.append(Int64(registerVersion))
+            unchanged = "(SELECT version FROM register_version WHERE id = 1) = $\(binds.count)"
+        }
+        guard !steps.isEmpty || registerVersion != nil else { return .committed }
+        let with = steps.isEmpty ? "" : "WITH \(steps.joined(separator: ", ")) "
+        let whole = checks.isEmpty ? "true" : checks.joined(separator: " AND ")
+        do {
+            try run(PostgresQuery(unsafeSQL: "\(with)SELECT yongjun_group_whole(\(whole), \(unchanged))", binds: binds))
+            return .committed
+        } catch let error as PSQLError {
+            switch error.serverInfo?[.sqlState] {
+            case PostgresStore.groupNotWholeState?: return .rowTaken
+            case PostgresStore.registerChangedState?: return .registerChanged
+            default: throw error
+            }
+        }
+    }
+
+    /// Inserts what the group recorded, inside its transaction; nil when every optimistic answer held, else what the
+    /// next pass must know.
     func flush() throws -> GroupHints? {
         var next = hints
         var conflict = false
-        for chunk in records.chunked(1000) {
+        for chunk in records.chunked(Self.rowsPerStatement) {
             var binds = PostgresBindings(capacity: chunk.count * 15)
-            var rows: [String] = []
-            for entry in chunk {
-                let base = binds.count
-                rows.append("(" + (1...15).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
-                binds.append(entry.id)
-                binds.append(entry.merchantID)
-                binds.append(entry.cardID)
-                binds.append(entry.codeID)
-                binds.append(entry.keyID)
-                binds.append(Int64(entry.valid ? 1 : 0))
-                binds.append(entry.reason)
-                binds.append(entry.nonce)
-                binds.append(entry.codeExpiresAt.map(Int64.init))
-                binds.append(entry.createdAt)
-                binds.append(entry.response)
-                binds.append(entry.useKey)
-                binds.append(entry.eligible.map { Int64($0 ? 1 : 0) })
-                binds.append(entry.benefit)
-                binds.append(entry.benefitRule.map(Int64.init))
-            }
+            let values = Self.recordValues(chunk, into: &binds)
             let inserted = try run(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO verifications
-                            (id, merchant_id, card_id, code_id, key_id, valid, reason, nonce, code_expires_at, created_at, response, use_key,
-                             eligible, benefit, benefit_rule)
-                        VALUES \(rows.joined(separator: ", "))
-                        ON CONFLICT (merchant_id, use_key) WHERE use_key IS NOT NULL DO NOTHING
-                        RETURNING id
-                        """,
-                    binds: binds
-                )
+                PostgresQuery(unsafeSQL: "\(Self.insertRecords) VALUES \(values) \(Self.keepOwnRecords) RETURNING id", binds: binds)
             )
             guard inserted.count < chunk.count else { continue }
             let stored = Set(try inserted.map { try $0.decode(String.self) })
@@ -55,25 +109,13 @@ extension PostgresVerificationTransaction {
             }
         }
         if !nonces.isEmpty {
-            let now = nonces.map(\.now).min() ?? 0
             var binds = PostgresBindings(capacity: nonces.count * 4 + 1)
-            binds.append(Int64(now))
-            var rows: [String] = []
-            for claim in nonces {
-                let base = binds.count
-                rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4))")
-                binds.append(claim.merchantID)
-                binds.append(claim.nonce)
-                binds.append(claim.verificationID)
-                binds.append(Int64(claim.keepUntil))
-            }
+            binds.append(Int64(nonces.map(\.now).min() ?? 0))
+            let values = nonceValues(into: &binds)
             let inserted = try run(
                 PostgresQuery(
                     unsafeSQL: """
-                        INSERT INTO verification_nonces (merchant_id, nonce, verification_id, keep_until) VALUES \(rows.joined(separator: ", "))
-                        ON CONFLICT (merchant_id, nonce) DO UPDATE
-                            SET verification_id = excluded.verification_id, keep_until = excluded.keep_until
-                            WHERE verification_nonces.keep_until <= $1
+                        \(Self.insertNonces) VALUES \(values) \(Self.keepLiveNonces(now: "$1"))
                         RETURNING merchant_id, nonce
                         """,
                     binds: binds
@@ -108,6 +150,59 @@ extension PostgresVerificationTransaction {
             }
         }
         return conflict ? next : nil
+    }
+
+    /// `($n, …), (…)` for `entries`, their 15 values appended to `binds`.
+    static func recordValues(_ entries: ArraySlice<VerificationEntry>, into binds: inout PostgresBindings) -> String {
+        var rows: [String] = []
+        rows.reserveCapacity(entries.count)
+        for entry in entries {
+            let base = binds.count
+            rows.append("(" + (1...15).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            binds.append(entry.id)
+            binds.append(entry.merchantID)
+            binds.append(entry.cardID)
+            binds.append(entry.codeID)
+            binds.append(entry.keyID)
+            binds.append(Int64(entry.valid ? 1 : 0))
+            binds.append(entry.reason)
+            binds.append(entry.nonce)
+            binds.append(entry.codeExpiresAt.map(Int64.init))
+            binds.append(entry.createdAt)
+            binds.append(entry.response)
+            binds.append(entry.useKey)
+            binds.append(entry.eligible.map { Int64($0 ? 1 : 0) })
+            binds.append(entry.benefit)
+            binds.append(entry.benefitRule.map(Int64.init))
+        }
+        return rows.joined(separator: ", ")
+    }
+
+    func nonceValues(into binds: inout PostgresBindings) -> String {
+        var rows: [String] = []
+        for claim in nonces {
+            let base = binds.count
+            rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4))")
+            binds.append(claim.merchantID)
+            binds.append(claim.nonce)
+            binds.append(claim.verificationID)
+            binds.append(Int64(claim.keepUntil))
+        }
+        return rows.joined(separator: ", ")
+    }
+
+    func grantValues(into binds: inout PostgresBindings) -> String {
+        var rows: [String] = []
+        for grant in grants {
+            let base = binds.count
+            rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5))")
+            binds.append(grant.key.merchantID)
+            binds.append(grant.key.cardID)
+            binds.append(grant.key.day)
+            binds.append(Int64(grant.key.rule))
+            binds.append(grant.verificationID)
+        }
+        return rows.joined(separator: ", ")
     }
 }
 

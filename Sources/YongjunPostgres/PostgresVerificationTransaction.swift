@@ -13,11 +13,15 @@ import YongjunStorage
 /// emptied whenever `register_version` (bumped by a trigger on every write to shops, devices, cards and benefit
 /// rules, by any instance or the CLI) moved since the last group: a revocation is seen by the next group everywhere.
 ///
-/// Its writes are buffered and sent at the end of the group as one multi-row statement per table (a round trip per
-/// statement is what a group pays here, unlike SQLite's in-process calls). The answers they imply — "this use key is
-/// mine", "this nonce is new" — are taken optimistically within the group; if another instance took one meanwhile,
-/// the insert says so, the group is rolled back and decided again knowing it (`GroupHints`). Its decisions touch
-/// nothing outside the database before the commit, so deciding again is safe.
+/// Its writes are buffered and sent at the end of the group (a round trip per statement is what a group pays here,
+/// unlike SQLite's in-process calls): when the group only read the register and recorded verifications — the usual
+/// case — as one statement outside any transaction, committed whole or not at all (`commitAsOneStatement`); when a
+/// request needed a transaction (a 9-digit number, an offline record, pruning), it began one (`begin`) and the
+/// writes go in it as one multi-row statement per table. The answers they imply — "this use key is mine", "this
+/// nonce is new" — are taken optimistically within the group; if another instance took one meanwhile, the insert
+/// says so, the group is rolled back and decided again knowing it (`GroupHints`). Its decisions touch nothing outside
+/// the database before the commit, so deciding again is safe. Register reads outside a transaction see what they
+/// would see inside one: PostgreSQL's READ COMMITTED reads the latest commit at every statement either way.
 final class PostgresVerificationTransaction: VerificationTransaction {
     let connection: PostgresConnection
     let cache: RegisterCache
@@ -31,6 +35,8 @@ final class PostgresVerificationTransaction: VerificationTransaction {
     var claimed: [NonceKey: String] = [:]
     var grants: [(key: GrantKey, verificationID: String)] = []
     var granted: Set<GrantKey> = []
+    /// Whether BEGIN was sent for this pass.
+    private(set) var begun = false
 
     init(connection: PostgresConnection, cache: RegisterCache, logger: Logger, hints: GroupHints) {
         self.connection = connection
@@ -45,15 +51,49 @@ final class PostgresVerificationTransaction: VerificationTransaction {
         try connection.query(query, logger: logger).wait()
     }
 
+    /// Starts the group's transaction, once: before a write that is not buffered, or before the buffered writes
+    /// when they go as several statements.
+    func begin() throws {
+        guard !begun else { return }
+        try run("BEGIN")
+        begun = true
+    }
+
     func revalidateCache() throws {
-        let version = try run("SELECT version FROM register_version WHERE id = 1").first?.decode(Int64.self) ?? 0
-        cache.revalidate(dataVersion: Int(version))
+        cache.revalidate(dataVersion: try registerVersion())
+    }
+
+    func registerVersion() throws -> Int {
+        Int(try run("SELECT version FROM register_version WHERE id = 1").first?.decode(Int64.self) ?? 0)
+    }
+
+    /// One query for the group's cards not in the cache, one for its shops' keys: a group of requests for cards this
+    /// instance has not seen (most of them, at a till) would otherwise wait for a round trip per request.
+    func prefetch(_ reads: RegisterReads) throws {
+        let cards = Array(Set(reads.cardIDs.filter { cache.card($0) == nil }))
+        if !cards.isEmpty {
+            for row in try run("SELECT id, category, valid_until, status FROM cards WHERE id = ANY(\(cards))") { try cacheCard(row) }
+        }
+        let keys = Array(Set(reads.apiKeyIDs.filter { cache.merchant($0) == nil }))
+        if !keys.isEmpty {
+            for row in try run("SELECT api_key_id, id, status, api_key_hash FROM merchants WHERE api_key_id = ANY(\(keys))") {
+                try cacheMerchant(row)
+            }
+        }
     }
 
     func merchantCredential(apiKeyID: String) throws -> MerchantCredential? {
         if let cached = cache.merchant(apiKeyID) { return cached }
-        guard let row = try run("SELECT id, status, api_key_hash FROM merchants WHERE api_key_id = \(apiKeyID)").first else { return nil }
-        let (id, status, hash) = try row.decode((Int64, String, String?).self)
+        guard let row = try run("SELECT api_key_id, id, status, api_key_hash FROM merchants WHERE api_key_id = \(apiKeyID)").first else {
+            return nil
+        }
+        return try cacheMerchant(row)
+    }
+
+    /// A row of (api_key_id, id, status, api_key_hash), kept in the cache when it is a usable credential.
+    @discardableResult
+    private func cacheMerchant(_ row: PostgresRow) throws -> MerchantCredential? {
+        let (apiKeyID, id, status, hash) = try row.decode((String, Int64, String, String?).self)
         guard let status = Merchant.Status(rawValue: status), let hash else { return nil }
         let credential = MerchantCredential(merchantID: id, status: status, keyHash: hash)
         cache.store(credential, for: apiKeyID)
@@ -79,8 +119,14 @@ final class PostgresVerificationTransaction: VerificationTransaction {
 
     func cardStanding(id cardID: String) throws -> CardStanding? {
         if let cached = cache.card(cardID) { return cached }
-        guard let row = try run("SELECT category, valid_until, status FROM cards WHERE id = \(cardID)").first else { return nil }
-        let (category, validUntil, status) = try row.decode((String, String, String).self)
+        guard let row = try run("SELECT id, category, valid_until, status FROM cards WHERE id = \(cardID)").first else { return nil }
+        return try cacheCard(row)
+    }
+
+    /// A row of (id, category, valid_until, status), kept in the cache.
+    @discardableResult
+    private func cacheCard(_ row: PostgresRow) throws -> CardStanding? {
+        let (cardID, category, validUntil, status) = try row.decode((String, String, String, String).self)
         guard let category = CardCategory(rawValue: category), let until = CalendarDate(iso: validUntil) else { return nil }
         let standing = CardStanding(cardID: cardID, category: category, validUntil: until, revoked: status == "revoked")
         cache.store(standing)
@@ -108,6 +154,7 @@ final class PostgresVerificationTransaction: VerificationTransaction {
     }
 
     func pruneNonces(now: Int) throws {
+        try begin()
         try run("DELETE FROM verification_nonces WHERE keep_until <= \(now)")
         try run("DELETE FROM short_codes WHERE expires_at <= \(now)")
         try run("DELETE FROM short_code_misses WHERE at <= \(now - 86_400)")
@@ -116,6 +163,7 @@ final class PostgresVerificationTransaction: VerificationTransaction {
     func redeemShortCode(_ number: String, merchantID: Int64, now: Int, budget: GuessBudget) throws -> ShortCodeRedemption {
         // Instances decide in parallel transactions here (unlike SQLite's single writer): the budget is counted under a
         // transaction-scoped advisory lock, so two groups cannot both spend the last guess.
+        try begin()
         try run("SELECT pg_advisory_xact_lock(\(PostgresStore.guessBudgetLock))")
         let horizon = now - budget.window
         let shop = try run("SELECT at FROM short_code_misses WHERE merchant_id = \(merchantID) AND at > \(horizon) ORDER BY at")
@@ -130,6 +178,7 @@ final class PostgresVerificationTransaction: VerificationTransaction {
     }
 
     func restoreShortCode(_ number: String, token: String, expires: Int) throws {
+        try begin()
         try run("INSERT INTO short_codes (number, token, expires_at) VALUES (\(number), \(token), \(expires)) ON CONFLICT (number) DO NOTHING")
     }
 
@@ -181,6 +230,7 @@ final class PostgresVerificationTransaction: VerificationTransaction {
             let key = UseKey(merchantID: entry.merchantID, useKey: useKey)
             guard !hints.takenKeys.contains(key), !takenKeys.contains(key) else { return false }
         }
+        try begin()
         return try run(
             """
             INSERT INTO verifications

@@ -148,7 +148,23 @@ struct StoreContractTests {
                 #expect(try await inTransaction(store) { try $0.benefits(merchantID: shop.id!).rules.map(\.benefit) } == ["九折"])
             }
             try await one.revokeCard(number: "LZ7003", reason: "遗失", now: Self.now, audit: nil)
+            // A group that reads the card from its cache and records a verification: its write finds the register
+            // changed, writes nothing, and the group is decided again against the register as it now stands.
+            let recorded = try await inTransaction(two) { transaction in
+                let revoked = try transaction.cardStanding(id: "card-7003")?.revoked
+                return try transaction.record(Self.entry("v-after-\(revoked == true)", shop: shop.id!, useKey: "k-7003")) ? revoked : nil
+            }
+            #expect(recorded == true)
+            let stored = try await one.recentVerifications(now: Date(timeIntervalSince1970: 0), since: Date(timeIntervalSince1970: 0)).map(\.id)
+            #expect(stored.contains("v-after-true") && !stored.contains("v-after-false"))
             try await one.changeMerchantStatus(id: shop.id!, to: .suspended, reason: "整改", now: Self.now, audit: nil)
+            // A group that had to begin a transaction (here to prune) and read the shop from its cache: its commit
+            // finds the register changed and the group is decided again.
+            let status = try await inTransaction(two) { transaction -> Merchant.Status? in
+                try transaction.pruneNonces(now: 0)
+                return try transaction.merchantCredential(apiKeyID: key.keyID)?.status
+            }
+            #expect(status == .suspended)
             for store in [one, two] {
                 #expect(try await inTransaction(store) { try $0.cardStanding(id: "card-7003")?.revoked } == true)
                 #expect(try await inTransaction(store) { try $0.merchantCredential(apiKeyID: key.keyID)?.status } == .suspended)

@@ -88,6 +88,7 @@ public final class VerificationService: Sendable {
         let decision: Decision
         do {
             decision = try await log.submit(
+                reads: request.reads,
                 { transaction in try self.decide(request, in: transaction) },
                 committed: { decision in
                     guard case .answered(_, let entry?) = decision else { return }
@@ -136,6 +137,13 @@ public final class VerificationService: Sendable {
         let createdAt: String
         var nowSeconds: Int { Int(now.timeIntervalSince1970.rounded(.down)) }
         func keepNonceUntil(_ settings: ServerSettings) -> Int { nowSeconds + Int(settings.nonceRetention) }
+        /// The card its code names and the shop's API key: what `decide` will look up.
+        var reads: RegisterReads {
+            var reads = RegisterReads()
+            if case .signed(.success(let authenticated)) = code { reads.cardIDs.append(authenticated.claims.sub) }
+            if case .apiKey(let id, _) = shop { reads.apiKeyIDs.append(id) }
+            return reads
+        }
     }
 
     enum Decision: Sendable {

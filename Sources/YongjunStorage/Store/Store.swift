@@ -79,6 +79,9 @@ public protocol Store: Sendable {
 /// (shops, cashier devices, cards, benefit rules) and the promises the store keeps for every shop — a code is used
 /// once here, a nonce is answered once, a 9-digit number is redeemed once and unknown numbers spend a guess budget.
 public protocol VerificationTransaction {
+    /// Reads at once what the group's requests will ask for (their cards and shops), so that a store paying a round
+    /// trip per read pays one per group instead of one per request; later reads find them in the register cache.
+    func prefetch(_ reads: RegisterReads) throws
     /// The shop holding API key `apiKeyID`, if any.
     func merchantCredential(apiKeyID: String) throws -> MerchantCredential?
     /// The shop a cashier device signed in for, when its session (stored as `tokenHash`) is not revoked.
@@ -173,4 +176,22 @@ public protocol AdminStore: Store, ReviewStore, ReportsStore, RecordsStore {
     func changeMerchantStatus(id: Int64, to status: Merchant.Status, reason: String?, now: Date, audit: AuditContext?) async throws -> Merchant
     /// The audit chain, its sealed head, the register's state against the log, and the signing keys' entries.
     func verifyAudit(_ audit: AuditContext, keyIDs: [String]) async throws -> AuditVerification
+}
+
+/// The register rows a group's requests will read: the cards their codes name and the API keys shops presented.
+public struct RegisterReads: Sendable {
+    public var cardIDs: [String]
+    public var apiKeyIDs: [String]
+
+    public init(cardIDs: [String] = [], apiKeyIDs: [String] = []) {
+        self.cardIDs = cardIDs
+        self.apiKeyIDs = apiKeyIDs
+    }
+
+    public mutating func add(_ other: RegisterReads) {
+        cardIDs += other.cardIDs
+        apiKeyIDs += other.apiKeyIDs
+    }
+
+    public var isEmpty: Bool { cardIDs.isEmpty && apiKeyIDs.isEmpty }
 }

@@ -25,6 +25,9 @@ package final class RegisterCache: Sendable {
         }
     }
 
+    /// The version the cache was last revalidated at (nil before the first time, or after `invalidate`).
+    package var dataVersion: Int? { state.withLock { $0.dataVersion } }
+
     /// Forget everything: this process itself changed a merchant, device or card (its own commits do not move data_version).
     package func invalidate() {
         state.withLock { $0 = State() }

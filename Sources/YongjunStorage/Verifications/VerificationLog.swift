@@ -15,6 +15,8 @@ public final class VerificationLog: Service, Sendable {
     public typealias Job<T: Sendable> = @Sendable (any VerificationTransaction) throws -> T
 
     private struct Waiter: Sendable {
+        /// What the job will read from the register (fetched for the whole group first).
+        let reads: RegisterReads
         /// Runs the job inside the transaction.
         let run: @Sendable (any VerificationTransaction) throws -> Void
         /// Runs after the group committed, before any later group starts: where memory learns what is now durable.
@@ -45,8 +47,10 @@ public final class VerificationLog: Service, Sendable {
     }
 
     /// Runs `job` in the next group's transaction and returns its result once that group is committed.
-    /// `committed` and `rolledBack` see the job's result (nil when the job itself threw).
+    /// `committed` and `rolledBack` see the job's result (nil when the job itself threw). `reads` names the register
+    /// rows the job will read, for the store to fetch with the rest of the group's.
     public func submit<T: Sendable>(
+        reads: RegisterReads = RegisterReads(),
         _ job: @escaping Job<T>,
         committed: @escaping @Sendable (T) -> Void = { _ in },
         rolledBack: @escaping @Sendable (T?) -> Void = { _ in }
@@ -54,6 +58,7 @@ public final class VerificationLog: Service, Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
             let waiter = Waiter(
+                reads: reads,
                 run: { transaction in box.value = try job(transaction) },
                 committed: { if let value = box.value { committed(value) } },
                 rolledBack: { rolledBack(box.value) },
@@ -104,8 +109,11 @@ public final class VerificationLog: Service, Sendable {
 
     private func commit(_ batch: [Waiter]) async {
         let start = ContinuousClock.now
+        var reads = RegisterReads()
+        for waiter in batch { reads.add(waiter.reads) }
         do {
-            try await database.inVerificationTransaction { transaction in
+            try await database.inVerificationTransaction { [reads] transaction in
+                if !reads.isEmpty { try transaction.prefetch(reads) }
                 for waiter in batch { try waiter.run(transaction) }
             }
             onCommit(ContinuousClock.now - start, batch.count)

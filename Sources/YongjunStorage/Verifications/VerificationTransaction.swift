@@ -28,6 +28,9 @@ struct SQLiteVerificationTransaction: VerificationTransaction {
         )
     }
 
+    /// Nothing to gather: SQLite reads in-process, each read costs about what a cache lookup does.
+    func prefetch(_ reads: RegisterReads) throws {}
+
     /// The shop holding API key `apiKeyID`, if any.
     func merchantCredential(apiKeyID: String) throws -> MerchantCredential? {
         if let cached = cache.merchant(apiKeyID) { return cached }
