@@ -20,6 +20,8 @@ public final class PostgresStore: Store, Sendable {
     let cache = RegisterCache()
     /// The verification log's groups run here, one at a time, blocking on each statement (never on an event loop).
     let writer = DispatchQueue(label: "yongjun.postgres.verifications")
+    /// The connection the groups run on, kept between them.
+    let writerLease = WriterLease()
 
     /// A store over `client`, whose pool the caller runs (`serve` lists it first in its service group, so it stops
     /// last; commands use `PostgresClient.withRunning`). The schema must be migrated (`PostgresMigrator`).
@@ -77,6 +79,10 @@ public final class PostgresStore: Store, Sendable {
 
     public func abandonLockWaits() {
         // A group waits on PostgreSQL only for its own statements, which end with the connection; nothing to abandon.
+    }
+
+    public func verificationLogStopped() async {
+        writerLease.giveBack()
     }
 
     // MARK: Rows as records

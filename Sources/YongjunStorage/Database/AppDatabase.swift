@@ -72,6 +72,9 @@ extension AppDatabase {
     public func abandonLockWaits() {
         lockWait.abandoned.store(true, ordering: .relaxed)
     }
+
+    /// Nothing is held between groups: the writer connection belongs to GRDB's pool.
+    public func verificationLogStopped() async {}
 }
 
 extension AppDatabase {

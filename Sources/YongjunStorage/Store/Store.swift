@@ -17,6 +17,8 @@ public protocol Store: Sendable {
     func inVerificationTransaction(_ decide: @escaping @Sendable (any VerificationTransaction) throws -> Void) async throws
     /// Makes writes waiting for a lock give up at once (the service is being cancelled).
     func abandonLockWaits()
+    /// The verification log has stopped: give back what it held between groups (PostgreSQL: its connection).
+    func verificationLogStopped() async
     /// Valid uses of unexpired codes and nonces recorded since `earliest` (memory rebuilt at start).
     func recentVerifications(now: Date, since earliest: Date) async throws -> [VerificationEntry]
     /// Keeps a 9-digit number for `token` until `expires` (Unix seconds); returns the number.

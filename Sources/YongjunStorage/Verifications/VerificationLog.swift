@@ -90,6 +90,7 @@ public final class VerificationLog: Service, Sendable {
         } onCancel: {
             database.abandonLockWaits()
         }
+        await database.verificationLogStopped()
     }
 
     private func drain() async {
