@@ -41,7 +41,7 @@ struct UpstreamRetryTests {
         #expect(try await b.recorded(key: key) == onB + 4)
     }
 
-    @Test("an instance that drops a request it read: with Idempotency-Key B answers it, without it is a 502 and B never sees it")
+    @Test("an instance that drops a request it read: with Idempotency-Key B answers it, without it is a JSON 503 and B never sees it")
     func droppedAfterSending() async throws {
         let first = try CLI()
         defer { first.remove() }
@@ -65,10 +65,16 @@ struct UpstreamRetryTests {
         var badGateway = 0
         for _ in 0..<3 where !dropping.taken.contains("POST /api/v1/verifications key=False") {
             let reply = try await nginx.client.json("/api/v1/verifications", ["code": codes.removeFirst()], headers: headers(key, nonce: nil))
-            if reply.status == 502 { badGateway += 1 } else if reply.json["valid"] as? Bool == true { answered += 1 }
+            if reply.status == 503 {
+                // nginx's own answer, in the API's shape: a shop's system reads `error`, not nginx's HTML.
+                #expect(reply.error == "unavailable" && reply.message?.contains("同一 nonce") == true, "\(reply.body)")
+                badGateway += 1
+            } else if reply.json["valid"] as? Bool == true {
+                answered += 1
+            }
         }
         #expect(dropping.taken.filter { $0.hasSuffix("key=False") && $0.hasPrefix("POST") }.count == 1)
-        #expect(badGateway == 1, "the dropped POST without a key was not answered 502")
+        #expect(badGateway == 1, "the dropped POST without a key was not answered 503 unavailable")
         #expect(try await b.recorded(key: key) == answered, "B recorded a verification that was sent to the dropping instance")
 
         var keyed = 0
@@ -126,6 +132,41 @@ struct UpstreamRetryTests {
         #expect(uploaded.status == 200, "\(uploaded.body)")
         let badUpload = try await client.send("POST", "/api/v1/verifications/offline", headers: headers(key, nonce: tooLong), body: offline)
         #expect(badUpload.status == 400, "\(badUpload.body)")
+    }
+
+    @Test("nginx's own answers come in Yongjun's shapes: 503 unavailable when no instance answers, 413 and 429 as JSON for the API, Chinese pages otherwise")
+    func nginxOwnAnswers() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let nobody = try OccupiedPort().port  // closed again at once: connections to it are refused
+        let nginx = try NginxSandbox(in: cli.workDirectory, instances: [nobody])
+        defer { nginx.stop() }
+        let json = ["Content-Type": "application/json", "Authorization": "Bearer yj_test"]
+
+        for nonce in [nil, "till-9-000001"] {
+            var headers = json
+            headers["Idempotency-Key"] = nonce
+            let down = try await nginx.client.send("POST", "/api/v1/verifications", headers: headers, body: #"{"code":"x"}"#)
+            #expect(down.status == 503 && down.error == "unavailable", "\(down.status) \(down.body)")
+            #expect(down.headers["content-type"]?.hasPrefix("application/json") == true && down.json["retryAfterSeconds"] as? Int == 1)
+        }
+        let page = try await nginx.client.send("GET", "/card")
+        #expect(page.status == 503 && page.body.contains("服务暂时无法应答") && page.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(page.headers["x-frame-options"] == "DENY", "the site's security headers stay on nginx's own answers")
+
+        let huge = try await nginx.client.send("POST", "/api/v1/verifications", headers: json, body: String(repeating: "x", count: 70_000))
+        #expect(huge.status == 413 && huge.error == "body_too_large", "\(huge.status) \(huge.body)")
+
+        // Sign-in routes: 10 a minute, burst 5, per client address; every one past that is nginx's own 429.
+        var limited: [HTTPReply] = []
+        for _ in 0..<10 {
+            let reply = try await nginx.client.send("POST", "/api/v1/holder/session", headers: json, body: "{}")
+            if reply.status == 429 { limited.append(reply) }
+        }
+        #expect(!limited.isEmpty && limited.allSatisfy { $0.error == "rate_limited" }, "\(limited.map(\.body))")
+        let limitedPage = try await nginx.client.send("POST", "/card/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "a=b")
+        #expect(limitedPage.status == 429 && limitedPage.body.contains("请求过于频繁"), "\(limitedPage.status) \(limitedPage.body)")
+        #expect(try await nginx.client.send("GET", "/_errors/unavailable.json").status == 404, "the error answers are not reachable directly")
     }
 
     private func headers(_ key: String, nonce: String?) -> [String: String] {
