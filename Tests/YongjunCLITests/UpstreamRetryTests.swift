@@ -134,7 +134,7 @@ struct UpstreamRetryTests {
         #expect(badUpload.status == 400, "\(badUpload.body)")
     }
 
-    @Test("nginx's own answers come in Yongjun's shapes: 503 unavailable when no instance answers, 413 and 429 as JSON for the API, Chinese pages otherwise")
+    @Test("nginx's own answers are Yongjun's: JSON 503 unavailable when no instance answers, 413 and 429 as JSON, Chinese pages")
     func nginxOwnAnswers() async throws {
         let cli = try CLI()
         defer { cli.remove() }
@@ -164,7 +164,8 @@ struct UpstreamRetryTests {
             if reply.status == 429 { limited.append(reply) }
         }
         #expect(!limited.isEmpty && limited.allSatisfy { $0.error == "rate_limited" }, "\(limited.map(\.body))")
-        let limitedPage = try await nginx.client.send("POST", "/card/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: "a=b")
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        let limitedPage = try await nginx.client.send("POST", "/card/login", headers: form, body: "a=b")
         #expect(limitedPage.status == 429 && limitedPage.body.contains("请求过于频繁"), "\(limitedPage.status) \(limitedPage.body)")
         #expect(try await nginx.client.send("GET", "/_errors/unavailable.json").status == 404, "the error answers are not reachable directly")
     }
