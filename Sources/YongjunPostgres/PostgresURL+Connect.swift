@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import YongjunCore
 
 extension PostgresURL {
     /// Opens one connection and closes it: a wrong host, port, password or database then fails with PostgreSQL's or
@@ -13,7 +14,7 @@ extension PostgresURL {
                 switch sslMode {
                 case .disable: .disable
                 case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-                case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .require, .verifyFull: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
                 }
             configuration = .init(host: host ?? "", port: port, username: user, password: password, database: database, tls: tls)
         }

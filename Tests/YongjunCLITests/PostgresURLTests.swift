@@ -1,4 +1,5 @@
 import Testing
+import YongjunCore
 import YongjunPostgres
 
 @Suite("PostgreSQL URLs")
@@ -20,14 +21,19 @@ struct PostgresURLTests {
         #expect(configuration.database == "register")
     }
 
-    @Test("postgresql:// works too; port 5432, TLS preferred and the user's database by default")
+    @Test("postgresql:// works too; port 5432 and TLS preferred by default; libpq's verify-full and password= are understood")
     func defaults() throws {
-        let url = try PostgresURL("postgresql://yongjun@10.0.0.5")
+        let url = try PostgresURL("postgresql://yongjun@10.0.0.5/register")
         #expect(url.port == 5432)
-        #expect(url.database == "yongjun")
+        #expect(url.database == "register")
         #expect(url.sslMode == .prefer)
         #expect(url.password == nil)
         #expect(try PostgresURL("postgres://u@[::1]:5433/d?sslmode=disable").host == "::1")
+        // The address deploy/OPERATIONS.md suggests: TLS required, certificate and host name checked (as `require`).
+        let strict = try PostgresURL("postgres://yongjun:pw@db.example:5432/yongjun?sslmode=verify-full")
+        #expect(strict.sslMode == .verifyFull && strict.sslMode.requiresTLS && strict.redacted.hasSuffix("?sslmode=verify-full"))
+        let fromQuery = try PostgresURL("postgres://yongjun@db/yongjun?password=s%26cret")
+        #expect(fromQuery.password == "s&cret" && fromQuery.redacted == "postgres://yongjun:********@db:5432/yongjun")
     }
 
     @Test("?host=/dir connects through the unix socket in that folder")
@@ -55,11 +61,14 @@ struct PostgresURLTests {
             ("postgres://u:pw@/d", "no host"),
             ("postgres://u@h:99999/d", "port '99999'"),
             ("postgres://u@h:54x/d", "port '54x'"),
-            ("postgres://u@h/d?sslmode=verify-full", "sslmode 'verify-full'"),
+            ("postgres://u@h/d?sslmode=verify-ca", "sslmode 'verify-ca'"),
+            ("postgres://u@h", "must name the database"),
+            ("postgres://u@h:5432/", "must name the database"),
             ("postgres://u@h/d?timeout=3", "unknown parameter 'timeout'"),
             ("postgres://u@/d?host=relative", "absolute path"),
             ("postgres://u@/d?host=/s&sslmode=require", "unix socket"),
-            ("postgres://u:secret%zz@h/d", "password holds a broken"),
+            ("postgres://u:secret%zz@h/d", "broken %-escape in the password"),
+            ("postgres://u@/d?host=/s&sslmode=verify-full", "unix socket"),
         ]
     )
     func refused(text: String, expected: String) {

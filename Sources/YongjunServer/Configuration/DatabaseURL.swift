@@ -1,4 +1,5 @@
 import Foundation
+import YongjunCore
 
 /// The `database_url` setting's address with its password replaced by `********`, for anything that prints it:
 /// `postgres://yongjun:********@db.example:5432/yongjun`. A `password=` query parameter is hidden too.
@@ -26,26 +27,15 @@ public func redactedDatabaseURL(_ url: String) -> String {
     return shown + rest[...question] + parameters.joined(separator: "&")
 }
 
-/// Checks a non-empty `database_url`: `postgres://` or `postgresql://`, a database name after the host, a valid port.
-/// The message names the setting and shows the expected shape; it never repeats the value (the caller shows it redacted).
+/// Checks a non-empty `database_url` with the store's own parser (`PostgresURL`), so that `config show` accepts what
+/// `serve` can connect with and nothing else. The message names the setting and shows the expected shape; it never
+/// repeats the value (the caller shows it redacted).
 func validateDatabaseURL(_ value: String) throws {
-    let shape = "postgres://USER:PASSWORD@HOST:5432/DATABASE"
-    let scheme = value.range(of: "://").map { value[..<$0.lowerBound].lowercased() }
-    guard scheme == "postgres" || scheme == "postgresql" else {
+    do {
+        _ = try PostgresURL(value)
+    } catch let error as PostgresURLError {
         throw SettingsError(
-            description: "database_url must start with postgres:// or postgresql:// (\(shape)), or be empty for the embedded SQLite store"
+            description: "database_url \(error.problem) (postgres://USER:PASSWORD@HOST:5432/DATABASE), or empty for the embedded SQLite store"
         )
-    }
-    guard let components = URLComponents(string: value) else {
-        throw SettingsError(
-            description: "database_url is not a valid address (\(shape)); percent-encode @ : / ? # in the user name and password (%40 for @)"
-        )
-    }
-    if let port = components.port, !(1...65535).contains(port) {
-        throw SettingsError(description: "database_url port must be a whole number from 1 to 65535")
-    }
-    let database = components.percentEncodedPath.dropFirst()
-    guard components.percentEncodedPath.hasPrefix("/"), !database.isEmpty, !database.contains("/") else {
-        throw SettingsError(description: "database_url must name the database after the host: \(shape)")
     }
 }

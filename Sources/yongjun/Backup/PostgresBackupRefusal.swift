@@ -1,4 +1,5 @@
 import Foundation
+import YongjunCore
 import YongjunPostgres
 
 /// `backup` and `restore` copy the SQLite file; with the register in PostgreSQL they would save or replace the

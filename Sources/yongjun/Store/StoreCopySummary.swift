@@ -1,4 +1,5 @@
 import Foundation
+import YongjunCore
 import YongjunPostgres
 import YongjunStorage
 

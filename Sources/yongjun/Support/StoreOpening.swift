@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import YongjunCore
 import YongjunPostgres
 import YongjunStorage
 

@@ -1,17 +1,23 @@
 import Foundation
-import PostgresNIO
-import YongjunCore
 
 /// Where the shared PostgreSQL store lives, as a libpq-style URL:
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=/socket/dir]`.
-/// `postgresql://` is accepted too; the port defaults to 5432, the database to the user's name, `sslmode` to `prefer`.
-/// `host=/dir` (or an empty host part plus `host=`) connects through the unix socket `/dir/.s.PGSQL.PORT`.
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require|verify-full][&host=/socket/dir]`.
+/// `postgresql://` is accepted too; the port defaults to 5432, `sslmode` to `prefer`; the database must be named.
+/// `host=/dir` (or an empty host part plus `host=`) connects through the unix socket `/dir/.s.PGSQL.PORT`; a
+/// `password=` parameter is taken as libpq takes it. The one parser of the address: the `database_url` setting is
+/// checked with it, and the PostgreSQL store connects with what it found (YongjunPostgres, `configuration`).
 public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
-    /// TLS on a TCP connection: never, when the server offers it, or always (refusing a server without it).
+    /// TLS on a TCP connection: never, when the server offers it, or always (refusing a server without it). When TLS
+    /// is used the server's certificate and host name are always checked against the system's trust roots, so
+    /// `require` is as strict as libpq's `verify-full`, which is accepted as the same thing.
     public enum SSLMode: String, Sendable, CaseIterable {
         case disable
         case prefer
         case require
+        case verifyFull = "verify-full"
+
+        /// Whether a connection without TLS is refused.
+        public var requiresTLS: Bool { self == .require || self == .verifyFull }
     }
 
     public let user: String
@@ -30,11 +36,12 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         user = components.user
         password = components.password
         port = components.port
-        database = components.database ?? components.user
+        guard let database = components.database else { throw PostgresURLError.noDatabase }
+        self.database = database
         sslMode = components.sslMode
         if let socket = components.socketDirectory {
             guard socket.hasPrefix("/") else { throw PostgresURLError.socketNotAbsolute(socket) }
-            guard sslMode != .require else { throw PostgresURLError.tlsOnSocket }
+            guard !sslMode.requiresTLS else { throw PostgresURLError.tlsOnSocket }
             socketDirectory = socket
             host = nil
         } else {
@@ -56,25 +63,6 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     /// Never the password: a URL printed by mistake is still safe.
     public var description: String { redacted }
-
-    /// The client configuration for this URL (TLS with the system's trust roots when `prefer` or `require`).
-    public var configuration: PostgresClient.Configuration {
-        if let socketDirectory {
-            return PostgresClient.Configuration(
-                unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)",
-                username: user,
-                password: password,
-                database: database
-            )
-        }
-        let tls: PostgresClient.Configuration.TLS =
-            switch sslMode {
-            case .disable: .disable
-            case .prefer: .prefer(.makeClientConfiguration())
-            case .require: .require(.makeClientConfiguration())
-            }
-        return PostgresClient.Configuration(host: host ?? "", port: port, username: user, password: password, database: database, tls: tls)
-    }
 }
 
 extension PostgresURL {
@@ -86,6 +74,8 @@ extension PostgresURL {
         var database: String?
         var socketDirectory: String?
         var sslMode = SSLMode.prefer
+        /// `?password=`: taken over one in the user part, as libpq does.
+        var queryPassword: String?
     }
 
     private static func split(_ text: String) throws -> Components {
@@ -115,6 +105,7 @@ extension PostgresURL {
         }
         guard !components.user.isEmpty else { throw PostgresURLError.noUser }
         try parseHostPort(hostPort, into: &components)
+        if let password = components.queryPassword { components.password = password }
         return components
     }
 
@@ -148,6 +139,8 @@ extension PostgresURL {
                 components.sslMode = mode
             case "host":
                 components.socketDirectory = value
+            case "password":
+                components.queryPassword = value
             default:
                 throw PostgresURLError.unknownParameter(name)
             }
@@ -168,23 +161,30 @@ extension PostgresURL {
 
 /// A PostgreSQL URL that cannot be used, and how to write it instead. Never quotes the password.
 public struct PostgresURLError: UserFacingError, Sendable, Equatable {
-    public let description: String
-
-    private init(_ problem: String) {
-        description = "bad PostgreSQL URL: \(problem); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]"
+    /// What is wrong, read after the name of what holds the URL ("database_url must name the database …").
+    public let problem: String
+    public var description: String {
+        "PostgreSQL URL \(problem); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require|verify-full]"
     }
 
-    static let scheme = PostgresURLError("it must start with postgres:// or postgresql://")
-    static let noUser = PostgresURLError("no user name (USER@ before the host)")
-    static let noHost = PostgresURLError("no host (give HOST, or ?host=/socket/dir for a unix socket)")
-    static let tlsOnSocket = PostgresURLError("sslmode=require cannot apply to a unix socket (?host=); drop one of them")
+    private init(_ problem: String) {
+        self.problem = problem
+    }
+
+    static let scheme = PostgresURLError("must start with postgres:// or postgresql://")
+    static let noUser = PostgresURLError("has no user name (USER@ before the host)")
+    static let noHost = PostgresURLError("has no host (give HOST, or ?host=/socket/dir for a unix socket)")
+    static let noDatabase = PostgresURLError("must name the database after the host (HOST:5432/DATABASE)")
+    static let tlsOnSocket = PostgresURLError("cannot ask for TLS (sslmode=require or verify-full) on a unix socket (?host=); drop one of them")
 
     static func badPort(_ port: String) -> PostgresURLError {
         PostgresURLError("port '\(port)' is not a number from 1 to 65535")
     }
 
     static func badHost(_ host: String) -> PostgresURLError {
-        PostgresURLError("host '\(host)' is not a name, an IPv4 address or an [IPv6] address")
+        PostgresURLError(
+            "host '\(host)' is not a name, an IPv4 address or an [IPv6] address (percent-encode @ : / ? # in the user name and password: %40 for @)"
+        )
     }
 
     static func badSSLMode(_ mode: String) -> PostgresURLError {
@@ -196,10 +196,10 @@ public struct PostgresURLError: UserFacingError, Sendable, Equatable {
     }
 
     static func unknownParameter(_ name: String) -> PostgresURLError {
-        PostgresURLError("unknown parameter '\(name)' (only sslmode and host are understood)")
+        PostgresURLError("has an unknown parameter '\(name)' (only sslmode, host and password are understood)")
     }
 
     static func badEscape(_ part: String) -> PostgresURLError {
-        PostgresURLError("the \(part) holds a broken %-escape")
+        PostgresURLError("has a broken %-escape in the \(part)")
     }
 }
