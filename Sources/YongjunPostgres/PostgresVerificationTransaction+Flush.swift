@@ -154,11 +154,7 @@ extension PostgresVerificationTransaction {
 
     /// `($n, …), (…)` for `entries`, their 15 values appended to `binds`.
     static func recordValues(_ entries: ArraySlice<VerificationEntry>, into binds: inout PostgresBindings) -> String {
-        var rows: [String] = []
-        rows.reserveCapacity(entries.count)
-        for entry in entries {
-            let base = binds.count
-            rows.append("(" + (1...15).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+        rows(entries, into: &binds) { entry, binds in
             binds.append(entry.id)
             binds.append(entry.merchantID)
             binds.append(entry.cardID)
@@ -175,32 +171,39 @@ extension PostgresVerificationTransaction {
             binds.append(entry.benefit)
             binds.append(entry.benefitRule.map(Int64.init))
         }
-        return rows.joined(separator: ", ")
     }
 
     func nonceValues(into binds: inout PostgresBindings) -> String {
-        var rows: [String] = []
-        for claim in nonces {
-            let base = binds.count
-            rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4))")
+        Self.rows(nonces, into: &binds) { claim, binds in
             binds.append(claim.merchantID)
             binds.append(claim.nonce)
             binds.append(claim.verificationID)
             binds.append(Int64(claim.keepUntil))
         }
-        return rows.joined(separator: ", ")
     }
 
     func grantValues(into binds: inout PostgresBindings) -> String {
-        var rows: [String] = []
-        for grant in grants {
-            let base = binds.count
-            rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5))")
+        Self.rows(grants, into: &binds) { grant, binds in
             binds.append(grant.key.merchantID)
             binds.append(grant.key.cardID)
             binds.append(grant.key.day)
             binds.append(Int64(grant.key.rule))
             binds.append(grant.verificationID)
+        }
+    }
+
+    /// `($n, …), (…)`: one row of placeholders per element, for the values `bind` appends.
+    static func rows<Rows: Collection>(
+        _ elements: Rows,
+        into binds: inout PostgresBindings,
+        bind: (Rows.Element, inout PostgresBindings) -> Void
+    ) -> String {
+        var rows: [String] = []
+        rows.reserveCapacity(elements.count)
+        for element in elements {
+            let first = binds.count + 1
+            bind(element, &binds)
+            rows.append("(" + (first...binds.count).map { "$\($0)" }.joined(separator: ", ") + ")")
         }
         return rows.joined(separator: ", ")
     }
