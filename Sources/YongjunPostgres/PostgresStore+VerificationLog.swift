@@ -38,7 +38,9 @@ extension PostgresStore {
                 }
             }
         } catch {
-            // Whatever failed, the pool checks the connection (or replaces it) before the next group leases it again.
+            // Whatever failed, the pool checks the connection (or replaces it) before the next group leases it again;
+            // one that stopped answering is closed first, so that nothing else waits on it.
+            if error is PostgresStatementTimedOut { connection.close().whenComplete { _ in } }
             writerLease.giveBack()
             throw error
         }

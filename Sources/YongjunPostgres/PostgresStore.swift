@@ -109,6 +109,11 @@ public struct PostgresUnavailable: Error, CustomStringConvertible {
     public var description: String { "no PostgreSQL connection within \(PostgresStore.leaseDeadline)" }
 }
 
+/// A statement of a verification group got no answer within its deadline: the connection is presumed lost.
+public struct PostgresStatementTimedOut: Error, CustomStringConvertible {
+    public var description: String { "no answer from PostgreSQL within \(PostgresVerificationTransaction.statementDeadline)" }
+}
+
 /// Set once a connection was leased.
 final class LeaseMark: Sendable {
     private let state = Mutex(false)

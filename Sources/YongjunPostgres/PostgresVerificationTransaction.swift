@@ -1,7 +1,9 @@
+import Dispatch
 import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 import YongjunCore
 import YongjunStorage
 
@@ -45,10 +47,29 @@ final class PostgresVerificationTransaction: VerificationTransaction {
         self.hints = hints
     }
 
-    /// Runs one statement and waits for all its rows.
+    /// Runs one statement and waits for all its rows, at most `statementDeadline`.
     @discardableResult
     func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
-        try connection.query(query, logger: logger).wait()
+        try Self.wait(for: connection.query(query, logger: logger), within: Self.statementDeadline)
+    }
+
+    /// How long a group waits for one statement's answer. postgres-nio never answers a statement written to a
+    /// connection that has just closed (the write is dropped with the connection's handler), so without a bound a
+    /// group on a connection lost between two statements would wait for ever, and every till with it.
+    static let statementDeadline: DispatchTimeInterval = .seconds(15)
+
+    /// `future.wait()`, giving up with `PostgresStatementTimedOut` after `deadline`.
+    static func wait<T: Sendable>(for future: EventLoopFuture<T>, within deadline: DispatchTimeInterval) throws -> T {
+        let answered = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<T, any Error>?>(nil)
+        future.whenComplete { outcome in
+            result.withLock { $0 = outcome }
+            answered.signal()
+        }
+        guard answered.wait(timeout: .now() + deadline) == .success, let outcome = result.withLock({ $0 }) else {
+            throw PostgresStatementTimedOut()
+        }
+        return try outcome.get()
     }
 
     /// Starts the group's transaction, once: before a write that is not buffered, or before the buffered writes

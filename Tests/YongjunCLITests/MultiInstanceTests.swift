@@ -266,6 +266,47 @@ struct MultiInstanceTests {
     }
 }
 
+extension MultiInstanceTests {
+    @Test("PostgreSQL restarted under a serving instance: the kept connection is replaced, a retry with the same nonce is answered once")
+    func storeRestarts() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        let script = CLI.packageRoot.appendingPathComponent("scripts/pg-test-server").path
+        let started = try PostgresServer.run(script, ["--with-dir", "--watch", String(getpid())]).split(separator: " ").map(String.init)
+        let (url, folder) = (started[0], started[1])
+        defer { _ = try? PostgresServer.run(script, ["--stop", folder]) }
+        #expect(try cli.run("store", "copy", "--from", "sqlite:" + cli.dataDirectory, "--to", url).status == 0)
+        let server = try ServerProcess(cli: cli, extraArguments: ["--database", url])
+        defer { if server.process.isRunning { _ = server.stop() } }
+        let codes = try cli.run("cards", "code", "LZ0001", "LZ0002").stdout.split(separator: "\n").map(String.init)
+        let headers = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
+        let first = try await server.client.json("/api/v1/verifications", ["code": codes[0], "nonce": "till-7-1"], headers: headers)
+        #expect(first.json["valid"] as? Bool == true, "\(first.body)")
+
+        // Every connection is cut, the one the verification log keeps between groups among them.
+        _ = try PostgresServer.run(script, ["--restart", folder])
+        // A till retries a 503 with the same nonce; the answer must come, and only once.
+        var replies: [HTTPReply] = []
+        for _ in 0..<5 {
+            let reply = try await server.client.json("/api/v1/verifications", ["code": codes[1], "nonce": "till-7-2"], headers: headers)
+            replies.append(reply)
+            if reply.status != 503 { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        let answered = try #require(replies.last)
+        #expect(answered.status == 200 && answered.json["valid"] as? Bool == true, "\(replies.map { "\($0.status) \($0.body)" })")
+        #expect(replies.dropLast().allSatisfy { $0.status == 503 && $0.error == "unavailable" }, "\(replies.map(\.body))")
+        let again = try await server.client.json("/api/v1/verifications", ["code": codes[1], "nonce": "till-7-2"], headers: headers)
+        #expect(again.body == answered.body, "the same nonce gets the first answer")
+        let reused = try await server.client.json("/api/v1/verifications", ["code": codes[0], "nonce": "till-7-3"], headers: headers)
+        #expect(reused.reason == "already_used_here", "\(reused.body)")
+        let admin = try #require(server.adminURL)
+        #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
+        #expect(server.stop() == 0, "SIGTERM stops it after the restart too")
+    }
+}
+
 /// How far a load got: when to kill an instance (after `killAfter` answers), and when to stop (`goOnAfterKill`
 /// answers to requests sent after the kill).
 final class LoadProgress: Sendable {
