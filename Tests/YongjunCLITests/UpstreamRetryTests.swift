@@ -149,6 +149,7 @@ struct UpstreamRetryTests {
             let down = try await nginx.client.send("POST", "/api/v1/verifications", headers: headers, body: #"{"code":"x"}"#)
             #expect(down.status == 503 && down.error == "unavailable", "\(down.status) \(down.body)")
             #expect(down.headers["content-type"]?.hasPrefix("application/json") == true && down.json["retryAfterSeconds"] as? Int == 1)
+            #expect(down.headers["retry-after"] == "1", "every 429 and 503 carries Retry-After (README): \(down.headers)")
         }
         let page = try await nginx.client.send("GET", "/card")
         #expect(page.status == 503 && page.body.contains("服务暂时无法应答") && page.headers["content-type"]?.hasPrefix("text/html") == true)
@@ -163,7 +164,7 @@ struct UpstreamRetryTests {
             let reply = try await nginx.client.send("POST", "/api/v1/holder/session", headers: json, body: "{}")
             if reply.status == 429 { limited.append(reply) }
         }
-        #expect(!limited.isEmpty && limited.allSatisfy { $0.error == "rate_limited" }, "\(limited.map(\.body))")
+        #expect(!limited.isEmpty && limited.allSatisfy { $0.error == "rate_limited" && $0.headers["retry-after"] == "1" }, "\(limited.map(\.body))")
         let form = ["Content-Type": "application/x-www-form-urlencoded"]
         let limitedPage = try await nginx.client.send("POST", "/card/login", headers: form, body: "a=b")
         #expect(limitedPage.status == 429 && limitedPage.body.contains("请求过于频繁"), "\(limitedPage.status) \(limitedPage.body)")
