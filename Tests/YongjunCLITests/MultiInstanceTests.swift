@@ -241,15 +241,11 @@ struct MultiInstanceTests {
         let cli = try CLI()
         defer { cli.remove() }
         let key = try cli.prepare()
-        // A cluster of this test's own, since it is stopped under the server.
-        let script = CLI.packageRoot.appendingPathComponent("scripts/pg-test-server").path
-        let started = try PostgresServer.run(script, ["--with-dir", "--watch", String(getpid())]).split(separator: " ").map(String.init)
-        let (url, folder) = (started[0], started[1])
-        defer { _ = try? PostgresServer.run(script, ["--stop", folder]) }
-        #expect(try cli.run("store", "copy", "--from", "sqlite:" + cli.dataDirectory, "--to", url).status == 0)
-        let server = try ServerProcess(cli: cli, extraArguments: ["--database", url])
+        let cluster = try OwnCluster(copying: cli)
+        defer { cluster.stop() }
+        let server = try ServerProcess(cli: cli, extraArguments: ["--database", cluster.url])
         let code = try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        try PostgresServer.run(script, ["--stop", folder])
+        cluster.stop()
         // curl times the answer itself: this test process's own pool may crawl when the whole suite runs.
         let body = #"{"code":"\#(code)","nonce":"till-9-1"}"#
         let sent = try runTool([
@@ -272,12 +268,9 @@ extension MultiInstanceTests {
         let cli = try CLI()
         defer { cli.remove() }
         let key = try cli.prepare()
-        let script = CLI.packageRoot.appendingPathComponent("scripts/pg-test-server").path
-        let started = try PostgresServer.run(script, ["--with-dir", "--watch", String(getpid())]).split(separator: " ").map(String.init)
-        let (url, folder) = (started[0], started[1])
-        defer { _ = try? PostgresServer.run(script, ["--stop", folder]) }
-        #expect(try cli.run("store", "copy", "--from", "sqlite:" + cli.dataDirectory, "--to", url).status == 0)
-        let server = try ServerProcess(cli: cli, extraArguments: ["--database", url])
+        let cluster = try OwnCluster(copying: cli)
+        defer { cluster.stop() }
+        let server = try ServerProcess(cli: cli, extraArguments: ["--database", cluster.url])
         defer { if server.process.isRunning { _ = server.stop() } }
         let codes = try cli.run("cards", "code", "LZ0001", "LZ0002").stdout.split(separator: "\n").map(String.init)
         let headers = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
@@ -285,7 +278,7 @@ extension MultiInstanceTests {
         #expect(first.json["valid"] as? Bool == true, "\(first.body)")
 
         // Every connection is cut, the one the verification log keeps between groups among them.
-        _ = try PostgresServer.run(script, ["--restart", folder])
+        try cluster.restart()
         // A till retries a 503 with the same nonce; the answer must come, and only once.
         var replies: [HTTPReply] = []
         for _ in 0..<5 {
@@ -304,6 +297,30 @@ extension MultiInstanceTests {
         let admin = try #require(server.adminURL)
         #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
         #expect(server.stop() == 0, "SIGTERM stops it after the restart too")
+    }
+}
+
+/// A PostgreSQL cluster of a test's own, holding a copy of a register: stopped or restarted under a server, which
+/// the process-wide one must not be.
+struct OwnCluster {
+    let url: String
+    let folder: String
+    private let script = CLI.packageRoot.appendingPathComponent("scripts/pg-test-server").path
+
+    init(copying cli: CLI) throws {
+        let started = try PostgresServer.run(script, ["--with-dir", "--watch", String(getpid())]).split(separator: " ").map(String.init)
+        (url, folder) = (started[0], started[1])
+        #expect(try cli.run("store", "copy", "--from", "sqlite:" + cli.dataDirectory, "--to", url).status == 0)
+    }
+
+    /// Stops it and removes its folder (again: nothing).
+    func stop() {
+        if FileManager.default.fileExists(atPath: folder) { _ = try? PostgresServer.run(script, ["--stop", folder]) }
+    }
+
+    /// `pg_ctl restart -m fast`: every connection is cut; same port and data.
+    func restart() throws {
+        _ = try PostgresServer.run(script, ["--restart", folder])
     }
 }
 
