@@ -117,7 +117,9 @@ extension PostgresStore {
                 try transaction.run("COMMIT")
                 return
             } catch {
-                if transaction.begun { _ = try? transaction.run("ROLLBACK") }
+                // A connection that stopped answering is closed by the caller, which rolls the transaction back; a
+                // ROLLBACK sent on it would only wait out another deadline.
+                if transaction.begun && !(error is PostgresStatementTimedOut) { _ = try? transaction.run("ROLLBACK") }
                 throw error
             }
         }
