@@ -300,6 +300,54 @@ extension MultiInstanceTests {
     }
 }
 
+extension MultiInstanceTests {
+    @Test("PostgreSQL hanging (every process stopped) under a serving instance: 503 within the deadlines, /readyz says so, it recovers")
+    func storeHangs() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        let cluster = try OwnCluster(copying: cli)
+        defer {
+            cluster.signal("CONT")
+            cluster.stop()
+        }
+        let server = try ServerProcess(cli: cli, extraArguments: ["--database", cluster.url])
+        defer { if server.process.isRunning { _ = server.stop() } }
+        let codes = try cli.run("cards", "code", "LZ0001", "LZ0002").stdout.split(separator: "\n").map(String.init)
+        let headers = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
+        let first = try await server.client.json("/api/v1/verifications", ["code": codes[0], "nonce": "till-8-1"], headers: headers)
+        #expect(first.json["valid"] as? Bool == true, "\(first.body)")
+
+        // The sockets stay open and nothing answers: a database host that froze, not one that went away.
+        cluster.signal("STOP")
+        let body = #"{"code":"\#(codes[1])","nonce":"till-8-2"}"#
+        let sent = try runTool([
+            "curl", "-s", "--max-time", "60", "-w", "\n%{http_code} %{time_total}", "-X", "POST", "-H", "Authorization: Bearer \(key)",
+            "-H", "Content-Type: application/json", "-d", body, server.baseURL.absoluteString + "/api/v1/verifications",
+        ]).output
+        let status = sent.split(separator: "\n").last?.split(separator: " ").map(String.init) ?? []
+        #expect(status.first == "503" && sent.contains(#""error":"unavailable""#), "\(sent)")
+        #expect((Double(status.last ?? "") ?? 99) < 30, "answered in \(status.last ?? "?") s: at most a statement's 15 s and a lease's 3 s")
+        let admin = try #require(server.adminURL)
+        let readyz = admin.absoluteString + "/readyz"
+        let ready = try runTool(["curl", "-s", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", readyz]).output
+            .split(separator: " ").map(String.init)
+        #expect(ready.first == "503" && (Double(ready.last ?? "") ?? 99) < 10, "/readyz while PostgreSQL hangs: \(ready)")
+
+        cluster.signal("CONT")
+        var replies: [HTTPReply] = []
+        for _ in 0..<10 {
+            let reply = try await server.client.json("/api/v1/verifications", ["code": codes[1], "nonce": "till-8-2"], headers: headers)
+            replies.append(reply)
+            if reply.status != 503 { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(replies.last?.status == 200 && replies.last?.json["valid"] as? Bool == true, "\(replies.map { "\($0.status) \($0.body)" })")
+        #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
+        #expect(server.stop() == 0)
+    }
+}
+
 /// A PostgreSQL cluster of a test's own, holding a copy of a register: stopped or restarted under a server, which
 /// the process-wide one must not be.
 struct OwnCluster {
@@ -316,6 +364,14 @@ struct OwnCluster {
     /// Stops it and removes its folder (again: nothing).
     func stop() {
         if FileManager.default.fileExists(atPath: folder) { _ = try? PostgresServer.run(script, ["--stop", folder]) }
+    }
+
+    /// Sends SIGSTOP or SIGCONT (`name`) to the server and every one of its processes.
+    func signal(_ name: String) {
+        guard let pid = try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8).split(separator: "\n").first
+        else { return }
+        _ = try? runTool(["pkill", "-\(name)", "-P", String(pid)])
+        _ = try? runTool(["kill", "-\(name)", String(pid)])
     }
 
     /// `pg_ctl restart -m fast`: every connection is cut; same port and data.
