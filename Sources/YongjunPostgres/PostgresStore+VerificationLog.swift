@@ -54,18 +54,18 @@ extension PostgresStore {
         }
         let lease = writerLease
         return try await withCheckedThrowingContinuation { (delivered: CheckedContinuation<PostgresConnection, any Error>) in
-            let once = Mutex<CheckedContinuation<PostgresConnection, any Error>?>(delivered)
+            let once = ResumeOnce(delivered)
             Task {
                 do {
                     try await self.withConnection(within: Self.leaseDeadline) { connection in
                         // Held until `giveBack`; then the pool has it back.
                         await withCheckedContinuation { (released: CheckedContinuation<Void, Never>) in
                             lease.hold(connection, until: released)
-                            once.withLock { $0.take() }?.resume(returning: connection)
+                            once.resume(with: .success(connection))
                         }
                     }
                 } catch {
-                    once.withLock { $0.take() }?.resume(throwing: error)
+                    once.resume(with: .failure(error))
                 }
             }
         }

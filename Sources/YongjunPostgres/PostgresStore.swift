@@ -40,8 +40,28 @@ public final class PostgresStore: Store, Sendable {
 
     public func ping() async throws {
         let logger = logger
-        _ = try await withConnection(within: Self.leaseDeadline) { connection in
-            try await connection.query("SELECT 1", logger: logger).collect().count
+        // A frozen server holds a statement on an idle pooled connection for ever; readiness must still answer.
+        _ = try await Self.abandoning(after: Self.leaseDeadline + .seconds(2)) {
+            try await self.withConnection(within: Self.leaseDeadline) { connection in
+                try await connection.query("SELECT 1", logger: logger).collect().count
+            }
+        }
+    }
+
+    /// `body`'s result, or `PostgresUnavailable` once `deadline` passed without one. The body is then left to end
+    /// whenever its connection does: a statement sent to a server that froze (sockets open, nothing answering) gets
+    /// neither an answer nor an error, and cancellation does not reach it.
+    static func abandoning<T: Sendable>(after deadline: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let once = ResumeOnce(continuation)
+            let timer = Task {
+                try await Task.sleep(for: deadline)
+                once.resume(with: .failure(PostgresUnavailable()))
+            }
+            Task {
+                do { once.resume(with: .success(try await body())) } catch { once.resume(with: .failure(error)) }
+                timer.cancel()
+            }
         }
     }
 
@@ -119,4 +139,17 @@ final class LeaseMark: Sendable {
     private let state = Mutex(false)
     var done: Bool { state.withLock { $0 } }
     func mark() { state.withLock { $0 = true } }
+}
+
+/// A continuation resumed by whichever of several tasks gets there first; the others find it taken.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(with outcome: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: outcome)
+    }
 }

@@ -318,8 +318,15 @@ extension MultiInstanceTests {
         let first = try await server.client.json("/api/v1/verifications", ["code": codes[0], "nonce": "till-8-1"], headers: headers)
         #expect(first.json["valid"] as? Bool == true, "\(first.body)")
 
+        // Readiness leaves a connection idle in the pool, for the frozen server to hold next.
+        let admin = try #require(server.adminURL)
+        #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
         // The sockets stay open and nothing answers: a database host that froze, not one that went away.
         cluster.signal("STOP")
+        let readyz = admin.absoluteString + "/readyz"
+        let early = try runTool(["curl", "-s", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", readyz]).output
+            .split(separator: " ").map(String.init)
+        #expect(early.first == "503" && (Double(early.last ?? "") ?? 99) < 10, "/readyz, PostgreSQL frozen, a connection idle: \(early)")
         let body = #"{"code":"\#(codes[1])","nonce":"till-8-2"}"#
         let sent = try runTool([
             "curl", "-s", "--max-time", "60", "-w", "\n%{http_code} %{time_total}", "-X", "POST", "-H", "Authorization: Bearer \(key)",
@@ -328,8 +335,6 @@ extension MultiInstanceTests {
         let status = sent.split(separator: "\n").last?.split(separator: " ").map(String.init) ?? []
         #expect(status.first == "503" && sent.contains(#""error":"unavailable""#), "\(sent)")
         #expect((Double(status.last ?? "") ?? 99) < 30, "answered in \(status.last ?? "?") s: at most a statement's 15 s and a lease's 3 s")
-        let admin = try #require(server.adminURL)
-        let readyz = admin.absoluteString + "/readyz"
         let ready = try runTool(["curl", "-s", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", readyz]).output
             .split(separator: " ").map(String.init)
         #expect(ready.first == "503" && (Double(ready.last ?? "") ?? 99) < 10, "/readyz while PostgreSQL hangs: \(ready)")
