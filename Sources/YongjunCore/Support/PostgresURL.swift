@@ -174,7 +174,7 @@ public struct PostgresURLError: UserFacingError, Sendable, Equatable {
     static let scheme = PostgresURLError("must start with postgres:// or postgresql://")
     static let noUser = PostgresURLError("has no user name (USER@ before the host)")
     static let noHost = PostgresURLError("has no host (give HOST, or ?host=/socket/dir for a unix socket)")
-    static let noDatabase = PostgresURLError("must name the database after the host (HOST:5432/DATABASE)")
+    static let noDatabase = PostgresURLError("must name the database after the host")
     static let tlsOnSocket = PostgresURLError("cannot ask for TLS (sslmode=require or verify-full) on a unix socket (?host=); drop one of them")
 
     static func badPort(_ port: String) -> PostgresURLError {

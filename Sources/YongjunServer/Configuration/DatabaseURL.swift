@@ -34,8 +34,7 @@ func validateDatabaseURL(_ value: String) throws {
     do {
         _ = try PostgresURL(value)
     } catch let error as PostgresURLError {
-        throw SettingsError(
-            description: "database_url \(error.problem) (postgres://USER:PASSWORD@HOST:5432/DATABASE), or empty for the embedded SQLite store"
-        )
+        let shape = "postgres://USER:PASSWORD@HOST:5432/DATABASE"
+        throw SettingsError(description: "database_url \(error.problem); write it as \(shape), or leave it empty for the embedded SQLite store")
     }
 }
