@@ -48,20 +48,32 @@ public final class PostgresStore: Store, Sendable {
         }
     }
 
-    /// `body`'s result, or `PostgresUnavailable` once `deadline` passed without one. The body is then left to end
-    /// whenever its connection does: a statement sent to a server that froze (sockets open, nothing answering) gets
-    /// neither an answer nor an error, and cancellation does not reach it.
-    static func abandoning<T: Sendable>(after deadline: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let once = ResumeOnce(continuation)
-            let timer = Task {
-                try await Task.sleep(for: deadline)
-                once.resume(with: .failure(PostgresUnavailable()))
+    /// `body`'s result, or `timeout` (`PostgresUnavailable`) once `deadline` passed without one. The body is then left
+    /// to end whenever its connection does: a statement sent to a server that froze (sockets open, nothing answering)
+    /// gets neither an answer nor an error, and cancellation does not reach it. The caller's cancellation is passed
+    /// on to the body (a request whose client left stops waiting for a lease).
+    static func abandoning<T: Sendable>(
+        after deadline: Duration,
+        orThrow timeout: any Error = PostgresUnavailable(),
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let work = AbandonedWork()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let once = ResumeOnce(continuation)
+                let timer = Task {
+                    try await Task.sleep(for: deadline)
+                    once.resume(with: .failure(timeout))
+                }
+                work.start(
+                    Task {
+                        do { once.resume(with: .success(try await body())) } catch { once.resume(with: .failure(error)) }
+                        timer.cancel()
+                    }
+                )
             }
-            Task {
-                do { once.resume(with: .success(try await body())) } catch { once.resume(with: .failure(error)) }
-                timer.cancel()
-            }
+        } onCancel: {
+            work.cancel()
         }
     }
 
@@ -125,13 +137,35 @@ public final class PostgresStore: Store, Sendable {
 }
 
 /// No connection to PostgreSQL could be had in time: the request is answered as unavailable, nothing was recorded.
-public struct PostgresUnavailable: Error, CustomStringConvertible {
+public struct PostgresUnavailable: StoreUnreachable, CustomStringConvertible {
     public var description: String { "no PostgreSQL connection within \(PostgresStore.leaseDeadline)" }
 }
 
-/// A statement of a verification group got no answer within its deadline: the connection is presumed lost.
-public struct PostgresStatementTimedOut: Error, CustomStringConvertible {
-    public var description: String { "no answer from PostgreSQL within \(PostgresVerificationTransaction.statementDeadline)" }
+/// A statement of a verification group, or a route's store call, got no answer within its deadline: the connection
+/// is presumed lost (or the server frozen).
+public struct PostgresStatementTimedOut: StoreUnreachable, CustomStringConvertible {
+    public var description: String { "no answer from PostgreSQL within \(PostgresVerificationTransaction.statementSeconds) s" }
+}
+
+/// The task `abandoning` runs its body in, cancelled with its caller (also when the cancellation came first).
+final class AbandonedWork: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+    func start(_ task: Task<Void, Never>) {
+        if state.withLock({ state in
+            state.task = task
+            return state.cancelled
+        }) {
+            task.cancel()
+        }
+    }
+
+    func cancel() {
+        state.withLock { state in
+            state.cancelled = true
+            return state.task
+        }?.cancel()
+    }
 }
 
 /// Set once a connection was leased.

@@ -56,7 +56,8 @@ final class PostgresVerificationTransaction: VerificationTransaction {
     /// How long a group waits for one statement's answer. postgres-nio never answers a statement written to a
     /// connection that has just closed (the write is dropped with the connection's handler), so without a bound a
     /// group on a connection lost between two statements would wait for ever, and every till with it.
-    static let statementDeadline: DispatchTimeInterval = .seconds(15)
+    static let statementDeadline: DispatchTimeInterval = .seconds(statementSeconds)
+    static let statementSeconds = 15
 
     /// `future.wait()`, giving up with `PostgresStatementTimedOut` after `deadline`.
     static func wait<T: Sendable>(for future: EventLoopFuture<T>, within deadline: DispatchTimeInterval) throws -> T {

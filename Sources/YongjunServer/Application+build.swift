@@ -123,6 +123,7 @@ func buildRouter(
     let statusList = statusList ?? StatusListPublisher(database: dependencies.database, keys: dependencies.keys, settings: settings)
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: dependencies.metrics))
+    router.add(middleware: StoreUnreachableMiddleware())
     HealthController(database: dependencies.database, keys: dependencies.keys, readiness: dependencies.readiness).add(to: router)
     router.addRoutes(WellKnownController(keys: dependencies.keys).endpoints, atPath: "/.well-known")
     let verifications = router.group("/api/v1/verifications")

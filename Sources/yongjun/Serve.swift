@@ -91,7 +91,7 @@ func openStore(_ settings: ServerSettings, directory: DataDirectory, logger: Log
         return try await PostgresStore(client: client, logger: logger).auditedSigningKeyIDs()
     }
     let client = PostgresClient(configuration: url.configuration, backgroundLogger: logger)
-    return (PostgresStore(client: client, logger: logger), [client], audited)
+    return (PostgresRouteStore(PostgresStore(client: client, logger: logger)), [client], audited)
 }
 
 /// A start-up line on stdout, flushed at once (scripts wait for it).

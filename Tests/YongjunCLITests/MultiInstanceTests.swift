@@ -327,14 +327,31 @@ extension MultiInstanceTests {
         let early = try runTool(["curl", "-s", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", readyz]).output
             .split(separator: " ").map(String.init)
         #expect(early.first == "503" && (Double(early.last ?? "") ?? 99) < 10, "/readyz, PostgreSQL frozen, a connection idle: \(early)")
+        // A till's verification, a shop's JSON lookup and a holder's page at once, each with its own curl.
         let body = #"{"code":"\#(codes[1])","nonce":"till-8-2"}"#
-        let sent = try runTool([
-            "curl", "-s", "--max-time", "60", "-w", "\n%{http_code} %{time_total}", "-X", "POST", "-H", "Authorization: Bearer \(key)",
-            "-H", "Content-Type: application/json", "-d", body, server.baseURL.absoluteString + "/api/v1/verifications",
-        ]).output
-        let status = sent.split(separator: "\n").last?.split(separator: " ").map(String.init) ?? []
-        #expect(status.first == "503" && sent.contains(#""error":"unavailable""#), "\(sent)")
-        #expect((Double(status.last ?? "") ?? 99) < 30, "answered in \(status.last ?? "?") s: at most a statement's 15 s and a lease's 3 s")
+        let base = server.baseURL.absoluteString
+        let answers = try concurrentCurls(
+            in: cli.dataDirectory,
+            [
+                "verify": [
+                    "-X", "POST", "-H", "Authorization: Bearer \(key)", "-H", "Content-Type: application/json", "-d", body,
+                    base + "/api/v1/verifications",
+                ],
+                "merchants": [base + "/api/v1/merchants"],
+                "shops": [base + "/shops"],
+            ]
+        )
+        let verify = try #require(answers["verify"])
+        #expect(verify.status == 503 && verify.body.contains(#""error":"unavailable""#), "\(verify)")
+        #expect(verify.seconds < 30, "answered in \(verify.seconds) s: at most a statement's 15 s and a lease's 3 s")
+        // Route reads answer within their 15 s as well: 503 with Retry-After, never a 500, never a hang.
+        let merchants = try #require(answers["merchants"])
+        #expect(merchants.status == 503 && merchants.body.contains(#""error":"unavailable""#), "\(merchants)")
+        #expect(merchants.headers.lowercased().contains("retry-after: 1"), "\(merchants.headers)")
+        #expect(merchants.seconds < 25, "the directory answered in \(merchants.seconds) s")
+        let shops = try #require(answers["shops"])
+        #expect(shops.status == 503 && shops.body.contains("服务暂时不可用") && shops.headers.contains("text/html"), "\(shops)")
+        #expect(shops.seconds < 25, "the shops page answered in \(shops.seconds) s")
         let ready = try runTool(["curl", "-s", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", readyz]).output
             .split(separator: " ").map(String.init)
         #expect(ready.first == "503" && (Double(ready.last ?? "") ?? 99) < 10, "/readyz while PostgreSQL hangs: \(ready)")
@@ -351,6 +368,33 @@ extension MultiInstanceTests {
         #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
         #expect(server.stop() == 0)
     }
+}
+
+/// Runs one curl per entry, all at once (`arguments` after the common ones), and gives each one's status, headers,
+/// body and seconds taken.
+func concurrentCurls(
+    in folder: String,
+    _ requests: [String: [String]]
+) throws -> [String: (status: Int, headers: String, body: String, seconds: Double)] {
+    let dir = folder + "/curls-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var script = ""
+    for (name, arguments) in requests {
+        let common = [
+            "curl", "-s", "--max-time", "60", "-D", "\(dir)/\(name).headers", "-o", "\(dir)/\(name).body", "-w", "%{http_code} %{time_total}",
+        ]
+        script += (common + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        script += " > '\(dir)/\(name).status' &\n"
+    }
+    _ = try runTool(["bash", "-c", script + "wait"])
+    var answers: [String: (status: Int, headers: String, body: String, seconds: Double)] = [:]
+    for name in requests.keys {
+        let read = { (suffix: String) in (try? String(contentsOfFile: "\(dir)/\(name).\(suffix)", encoding: .utf8)) ?? "" }
+        let parts = read("status").split(separator: " ")
+        answers[name] = (Int(parts.first ?? "") ?? 0, read("headers"), read("body"), Double(parts.last ?? "") ?? 99)
+    }
+    return answers
 }
 
 /// A PostgreSQL cluster of a test's own, holding a copy of a register: stopped or restarted under a server, which

@@ -77,6 +77,11 @@ public protocol Store: Sendable {
     func auditedSigningKeyIDs() async throws -> Set<String>
 }
 
+/// The store gave no answer in time (unreachable, or a statement left unanswered): the HTTP edge answers 503
+/// "unavailable, retry" for it, never 500. What the call meant to write may or may not be recorded; every write a
+/// route retries is idempotent (a verification by its nonce) or harmless twice (a sign-in, a session, a device).
+public protocol StoreUnreachable: Error {}
+
 /// The verification log's shared write transaction, as each request's decision sees it: the register as it stands
 /// (shops, cashier devices, cards, benefit rules) and the promises the store keeps for every shop — a code is used
 /// once here, a nonce is answered once, a 9-digit number is redeemed once and unknown numbers spend a guess budget.
