@@ -61,11 +61,7 @@ public func buildApplication(
         services: [log, pinHashes, HistoryIndexer(database: dependencies.database, logger: logger)],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? settings.port
-            do {
-                try await statusList.announce(port: port)
-            } catch {
-                logger.error("could not record the status list URL for the CLI", metadata: ["error": "\(error)"])
-            }
+            await statusList.announce(port: port, logger: logger)
             readiness.set(true)
             await onServerRunning(port)
         },

@@ -252,6 +252,85 @@ struct ChunkedImportTests {
         #expect(try tamper(cli, "PRAGMA integrity_check").trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
 
+    @Test(
+        "serve started during an import without a server answers at once; a verification waits for the import's commit (at most ten seconds) and is recorded once"
+    )
+    func serveStartedDuringImport() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let key = try cli.prepare()
+        let code = try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rows = 600_000
+        let csv = cli.workDirectory + "/many.csv"
+        let maker = CLI.packageRoot.appendingPathComponent("bench/make_cards.py").path
+        #expect(try runTool(["bash", "-c", "python3 \"$0\" \(rows) > \"$1\"", maker, csv]).status == 0)
+
+        let importing = Process()
+        importing.executableURL = URL(fileURLWithPath: CLI.binary)
+        importing.arguments = ["--data-dir", cli.dataDirectory, "cards", "import", csv]
+        let imported = Pipe()
+        importing.standardOutput = imported
+        importing.standardError = FileHandle.nullDevice
+        try importing.run()
+        // Started once the import's one transaction holds the write lock (its pages spill into the write-ahead log).
+        let wal = cli.dataDirectory + "/yongjun.sqlite-wal"
+        let begun = ContinuousClock.now
+        while importing.isRunning, ContinuousClock.now - begun < .seconds(120) {
+            if ((try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0) > 1_000_000 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(importing.isRunning, "the import ended before a server could start beside it: make the file larger")
+
+        let port = try OccupiedPort.freePort()
+        let log = cli.workDirectory + "/serve.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: CLI.binary)
+        server.arguments = ["--data-dir", cli.dataDirectory, "serve", "--port", String(port), "--admin-port", "off"]
+        server.standardOutput = FileHandle(forWritingAtPath: log)
+        server.standardError = FileHandle(forWritingAtPath: log)
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let starting = ContinuousClock.now
+        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("serving on"), ContinuousClock.now - starting < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // What a reader sees committed: 2 cards until the import commits, then all of them.
+        let committedCards = { try runTool(["sqlite3", cli.dataDirectory + "/yongjun.sqlite", "SELECT count(*) FROM cards"]).output }
+        // Before: "serving on" (and any answer, even /healthz) came only once the import had committed.
+        #expect(try committedCards() == "2\n", "the server began answering only after the import: \(ContinuousClock.now - starting)")
+        let client = HTTPClient(try #require(URL(string: "http://127.0.0.1:\(port)")))
+        #expect(try await client.send("GET", "/readyz").status == 200)
+
+        let headers = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
+        let sent = ContinuousClock.now
+        let sentDuringImport = try committedCards() == "2\n"
+        let first = try await client.json("/api/v1/verifications", ["code": code, "nonce": "during-import"], headers: headers)
+        let waited = ContinuousClock.now - sent
+        #expect(sentDuringImport, "the verification was to be sent while the import held the write lock")
+        if first.status == 200 {
+            #expect(first.json["valid"] as? Bool == true, "\(first.body)")
+            #expect(try committedCards() == "\(rows + 2)\n", "answered before the import committed: it did not wait for it")
+        } else {
+            // The import held the lock longer than a group waits: nothing recorded, retry.
+            #expect(first.status == 503 && first.error == "unavailable" && first.headers["retry-after"] != nil, "\(first.status) \(first.body)")
+            #expect(waited > .seconds(9), "a group waits about ten seconds for the lock before it gives up: \(waited)")
+        }
+
+        importing.waitUntilExit()
+        let summary = String(decoding: imported.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(importing.terminationStatus == 0 && summary.contains("\(rows) new"), "\(summary)")
+        let again = try await client.json("/api/v1/verifications", ["code": code, "nonce": "during-import"], headers: headers)
+        #expect(again.status == 200 && again.json["valid"] as? Bool == true, "\(again.body)")
+        if first.status == 200 { #expect(again.json["verificationId"] as? String == first.json["verificationId"] as? String) }
+        let other = try await client.json("/api/v1/verifications", ["code": code, "nonce": "after-import"], headers: headers)
+        #expect(other.json["valid"] as? Bool == false && other.reason == "already_used_here", "\(other.body)")
+        server.terminate()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+
     @Test("a dry run over thousands of rows counts what would change and writes nothing")
     func dryRunWritesNothing() throws {
         let cli = try CLI()

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import Synchronization
 import YongjunCore
 import YongjunStorage
@@ -44,11 +45,42 @@ final class StatusListPublisher: Sendable {
     var statusListURI: String { uri.withLock { $0 } }
 
     /// Called once the server listens (with port 0 the port is known only then); the CLI reads it back to put the
-    /// same URL into printed codes.
-    func announce(port: Int) async throws {
+    /// same URL into printed codes. Waits for the record at most `patience`, then serves on and lets it be written
+    /// in the background (tried again every 2 s, for about ten minutes): on SQLite an import started without a server
+    /// holds the write lock until it commits, and Hummingbird answers no connection before this returns — a server
+    /// started during an import answered nothing, not even /healthz, until the import was done.
+    func announce(port: Int, logger: Logger, patience: Duration = .seconds(1)) async {
         let value = Self.uri(base: settings.publicURL ?? "http://\(settings.host):\(port)")
         uri.withLock { $0 = value }
-        try await database.setServiceState(AppDatabase.statusListURIState, value)
+        let database = database
+        let recording = Task {
+            for attempt in 1...50 {
+                do {
+                    return try await database.setServiceState(AppDatabase.statusListURIState, value)
+                } catch {
+                    if attempt == 1 || attempt == 50 {
+                        logger.warning(
+                            attempt == 1
+                                ? "could not record the status list URL for the CLI yet; trying again" : "gave up recording the status list URL",
+                            metadata: ["error": "\(error)"]
+                        )
+                    }
+                    try? await Task.sleep(for: .seconds(2))
+                }
+            }
+        }
+        // Whichever ends first: the record, or the patience.
+        let (ended, end) = AsyncStream<Void>.makeStream()
+        let timer = Task {
+            try? await Task.sleep(for: patience)
+            end.finish()
+        }
+        Task {
+            await recording.value
+            end.finish()
+        }
+        for await _ in ended {}
+        timer.cancel()
     }
 
     /// The current token, rebuilt first when it is older than the TTL.
