@@ -26,12 +26,13 @@ struct OfflinePageTests {
         let valid = try code("LZ0001")
         let revoked = try code("LZ0002")
         let usedOnline = try code("LZ0001")
+        let replyLost = try code("LZ0001")
         #expect(try cli.run("cards", "revoke", "LZ0002", "--reason", "证件遗失").status == 0)
         // The list is rebuilt at most once a second here: the device's first sync holds the revocation.
         try await Task.sleep(for: .milliseconds(1100))
 
         let run = try runTool(
-            ["python3", Self.driver, "flow", server.baseURL.absoluteString, key, valid, revoked, "123456789", usedOnline],
+            ["python3", Self.driver, "flow", server.baseURL.absoluteString, key, valid, revoked, "123456789", usedOnline, replyLost],
             includeErrors: false
         )
         let report = try #require(
@@ -49,6 +50,11 @@ struct OfflinePageTests {
         #expect(reloaded?["fromServiceWorker"] as? [Bool] == [true], "the offline reload was not served by the Service Worker")
         let online = report["online"] as? [String: Any]
         #expect(online?["offline"] as? Bool == false && online?["class"] as? String == "result valid", "online: \(online ?? [:])")
+        // The server recorded it but its reply was lost: the page asked again with the same nonce and got that answer,
+        // not "already used" and not an offline verdict (a second record of the same use).
+        let lost = report["lostAnswer"] as? [String: Any]
+        #expect(lost?["lost"] as? Bool == true, "the first reply was to be lost: \(lost ?? [:])")
+        #expect(lost?["offline"] as? Bool == false && lost?["class"] as? String == "result valid", "reply lost: \(lost ?? [:])")
         var answers = report["answers"] as? [String: [String: Any]] ?? [:]
         answers["unreachable"] = report["unreachable"] as? [String: Any]
         func shown(_ name: String) -> (reason: String, text: String) {
@@ -86,7 +92,9 @@ struct OfflinePageTests {
         let offline = try cli.sqlite("SELECT device_result FROM verifications WHERE offline = 1 ORDER BY created_at")
         #expect(offline == "already_used_here\nvalid\nalready_used_here\ncard_revoked\noffline_unsupported", "\(offline)")
         #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 1 AND conflict IS NOT NULL") == "0")
-        #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 0") == "1")
+        // Online: the code used before the cut, and the one whose reply was lost, once; both asked with the page's nonce.
+        #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 0") == "2")
+        #expect(try cli.sqlite("SELECT count(*) FROM verifications WHERE offline = 0 AND valid = 1 AND nonce LIKE 'till-%'") == "2")
     }
 
     @Test("the page's offline verdict agrees with YongjunVerifier (the CLI kit's) on awkward codes and snapshots, rule for rule")

@@ -120,14 +120,15 @@ extension Assets {
             await finished(database.transaction("uses", "readwrite").objectStore("uses").put(used).transaction);
           }
 
-          // Today's answer from the server through the no-JS form route; false when the server is out of reach.
-          async function verifyOnline(code, retried) {
+          // Today's answer from the server through the no-JS form route; false when the server is out of reach. The
+          // nonce makes asking again safe: the server answers a nonce it has seen with its first answer.
+          async function verifyOnline(code, nonce, retried) {
             const abort = new AbortController();
             const timer = setTimeout(() => abort.abort(), 8000);
             let response, page;
             try {
               response = await fetch("/shop/verify", {
-                method: "POST", credentials: "same-origin", signal: abort.signal, body: new URLSearchParams({ csrf: csrf.value, code }),
+                method: "POST", credentials: "same-origin", signal: abort.signal, body: new URLSearchParams({ csrf: csrf.value, code, nonce }),
               });
               page = new DOMParser().parseFromString(await response.text(), "text/html");
             } catch (error) {
@@ -149,7 +150,7 @@ extension Assets {
               const field = new DOMParser().parseFromString(again, "text/html").querySelector("#verify-form input[name=csrf]");
               if (field) {
                 csrf.value = field.value;
-                return verifyOnline(code, true);
+                return verifyOnline(code, nonce, true);
               }
             }
             location.assign("/shop");
@@ -212,7 +213,13 @@ extension Assets {
             if (!code || busy) return;
             busy = true;
             try {
-              if (!navigator.onLine || !(await verifyOnline(code, false))) await verifyOffline(code);
+              const nonce = "till-" + crypto.randomUUID(), asked = Date.now();
+              let answered = navigator.onLine && (await verifyOnline(code, nonce, false));
+              // A weak signal can lose the answer after the server recorded the verification: asked again with the same
+              // nonce, the server gives that answer again instead of "already used". Not after a slow failure: the
+              // cashier would wait twice, and the device can answer offline.
+              if (!answered && navigator.onLine && Date.now() - asked < 3000) answered = await verifyOnline(code, nonce, false);
+              if (!answered) await verifyOffline(code);
               // The server answered again after an outage the browser did not notice (no "online" event).
               else if (queueCount.dataset.count !== "0") upload();
             } finally {

@@ -70,10 +70,17 @@ struct ShopPages {
         try renderer.checkCSRF(request, form: form)
         guard let token = request.cookies[Self.cookieName]?.value else { return PageRenderer.redirect("/shop") }
         let code = (form["code"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        // The page's script sends one per code it is asked (the form without JavaScript sends none), under the API's rule.
+        let nonce: String?
+        do {
+            nonce = try VerificationController.nonce(body: form["nonce"].flatMap { $0.isEmpty ? nil : $0 }, headers: request.headers)
+        } catch let error as APIError {
+            throw PageError(status: error.status, message: error.message, back: "/shop")
+        }
         var result: [String: Any]
         var answeredBy: Int64?
         do {
-            let answer = try await service.verify(code: code, nonce: nil, credential: .device(token: token))
+            let answer = try await service.verify(code: code, nonce: nonce, credential: .device(token: token))
             context.trace.merchantID.store(answer.merchantID, ordering: .relaxed)
             answeredBy = answer.merchantID
             let json = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
