@@ -120,11 +120,12 @@ extension Assets {
             await finished(database.transaction("uses", "readwrite").objectStore("uses").put(used).transaction);
           }
 
-          // Today's answer from the server through the no-JS form route; false when the server is out of reach. The
-          // nonce makes asking again safe: the server answers a nonce it has seen with its first answer.
-          async function verifyOnline(code, nonce, retried) {
+          // Today's answer from the server through the no-JS form route: true once shown; "lost" when the request or its
+          // reply failed or the server answered 5xx, "timeout" after `patience` ms without an answer. The nonce makes
+          // asking again safe: the server answers a nonce it has seen with its first answer.
+          async function verifyOnline(code, nonce, retried, patience) {
             const abort = new AbortController();
-            const timer = setTimeout(() => abort.abort(), 8000);
+            const timer = setTimeout(() => abort.abort(), patience);
             let response, page;
             try {
               response = await fetch("/shop/verify", {
@@ -132,7 +133,7 @@ extension Assets {
               });
               page = new DOMParser().parseFromString(await response.text(), "text/html");
             } catch (error) {
-              return false;
+              return abort.signal.aborted ? "timeout" : "lost";
             } finally {
               clearTimeout(timer);
             }
@@ -143,14 +144,14 @@ extension Assets {
               if (fresh.querySelector(".result.valid, .result.notice")) await rememberUse(code).catch(() => {});
               return true;
             }
-            if (response.status >= 500) return false;
+            if (response.status >= 500) return "lost";
             if (response.status === 403 && !retried && token === null) {
               // An expired CSRF cookie: a fresh page brings a new one, then try once more.
               const again = await fetch("/shop", { credentials: "same-origin" }).then((r) => r.text()).catch(() => "");
               const field = new DOMParser().parseFromString(again, "text/html").querySelector("#verify-form input[name=csrf]");
               if (field) {
                 csrf.value = field.value;
-                return verifyOnline(code, nonce, true);
+                return verifyOnline(code, nonce, true, patience);
               }
             }
             location.assign("/shop");
@@ -213,13 +214,13 @@ extension Assets {
             if (!code || busy) return;
             busy = true;
             try {
-              const nonce = "till-" + crypto.randomUUID(), asked = Date.now();
-              let answered = navigator.onLine && (await verifyOnline(code, nonce, false));
+              const nonce = "till-" + crypto.randomUUID();
+              let outcome = navigator.onLine ? await verifyOnline(code, nonce, false, 8000) : "offline";
               // A weak signal can lose the answer after the server recorded the verification: asked again with the same
-              // nonce, the server gives that answer again instead of "already used". Not after a slow failure: the
-              // cashier would wait twice, and the device can answer offline.
-              if (!answered && navigator.onLine && Date.now() - asked < 3000) answered = await verifyOnline(code, nonce, false);
-              if (!answered) await verifyOffline(code);
+              // nonce, the server gives that answer again instead of "already used". Not after a timeout: the cashier
+              // would wait twice, and the device can answer offline.
+              if (outcome === "lost" && navigator.onLine) outcome = await verifyOnline(code, nonce, false, 5000);
+              if (outcome !== true) await verifyOffline(code);
               // The server answered again after an outage the browser did not notice (no "online" event).
               else if (queueCount.dataset.count !== "0") upload();
             } finally {
