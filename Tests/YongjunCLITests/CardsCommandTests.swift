@@ -255,9 +255,7 @@ struct ChunkedImportTests {
     @Test(
         "serve started during an import without a server answers at once; a verification waits for the import's commit (at most ten seconds) and is recorded once"
     )
-    func serveStartedDuringImport() throws {
-        // Synchronous on purpose: the timing is the import's, and a test waiting in Task.sleep could be left unscheduled
-        // for seconds while other tests hold the cooperative threads in blocking calls.
+    func serveStartedDuringImport() async throws {
         let cli = try CLI()
         defer { cli.remove() }
         let key = try cli.prepare()
@@ -265,80 +263,31 @@ struct ChunkedImportTests {
         let rows = 600_000
         let csv = cli.workDirectory + "/many.csv"
         let maker = CLI.packageRoot.appendingPathComponent("bench/make_cards.py").path
-        #expect(try runTool(["bash", "-c", "python3 \"$0\" \(rows) > \"$1\"", maker, csv]).status == 0)
+        #expect(try await onThread { try runTool(["bash", "-c", "python3 \"$0\" \(rows) > \"$1\"", maker, csv]) }.status == 0)
 
-        let importing = Process()
-        importing.executableURL = URL(fileURLWithPath: CLI.binary)
-        importing.arguments = ["--data-dir", cli.dataDirectory, "cards", "import", csv]
-        let imported = Pipe()
-        importing.standardOutput = imported
-        importing.standardError = FileHandle.nullDevice
-        try importing.run()
-        // Started once the import's one transaction holds the write lock (its pages spill into the write-ahead log).
-        let wal = cli.dataDirectory + "/yongjun.sqlite-wal"
-        let begun = ContinuousClock.now
-        while importing.isRunning, ContinuousClock.now - begun < .seconds(120) {
-            if ((try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0) > 1_000_000 { break }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        try #require(importing.isRunning, "the import ended before a server could start beside it: make the file larger")
-
-        let port = try OccupiedPort.freePort()
-        let base = "http://127.0.0.1:\(port)"
-        let log = cli.workDirectory + "/serve.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: CLI.binary)
-        server.arguments = ["--data-dir", cli.dataDirectory, "serve", "--port", String(port), "--admin-port", "off"]
-        server.standardOutput = FileHandle(forWritingAtPath: log)
-        server.standardError = FileHandle(forWritingAtPath: log)
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
-        let starting = ContinuousClock.now
-        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("serving on"), ContinuousClock.now - starting < .seconds(60) {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        // What a reader sees committed: 2 cards until the import commits, then all of them.
-        let committedCards = { try runTool(["sqlite3", cli.dataDirectory + "/yongjun.sqlite", "SELECT count(*) FROM cards"]).output }
+        // The timing is the import's: the processes are driven from a thread of their own, which neither waits for a
+        // cooperative thread (held by other tests' blocking calls) nor holds one from them.
+        let seen = try await onThread { try ImportBesideServe(cli: cli, csv: csv, key: key, code: code) }
+        try #require(seen.startedDuringImport, "the import ended before a server could start beside it: make the file larger")
         // Before: "serving on" (and any answer, even /healthz) came only once the import had committed.
-        #expect(try committedCards() == "2\n", "the server began answering only after the import: \(ContinuousClock.now - starting)")
-        #expect(try runTool(["curl", "-s", "--max-time", "5", base + "/readyz"]).output == "ready")
-
-        func verify(_ nonce: String) throws -> (status: String, headers: String, body: String) {
-            let headers = cli.workDirectory + "/headers-\(nonce)"
-            let output = try runTool([
-                "curl", "-s", "--max-time", "60", "-D", headers, "-w", "\n%{http_code}", "-X", "POST", "-H", "Authorization: Bearer \(key)",
-                "-H", "Content-Type: application/json", "-d", #"{"code":"\#(code)","nonce":"\#(nonce)"}"#, base + "/api/v1/verifications",
-            ]).output
-            let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
-            return (String(lines.last ?? ""), (try? String(contentsOfFile: headers, encoding: .utf8)) ?? "", lines.dropLast().joined(separator: "\n"))
-        }
-        let sentDuringImport = try committedCards() == "2\n"
-        let sent = ContinuousClock.now
-        let first = try verify("during-import")
-        let waited = ContinuousClock.now - sent
-        #expect(sentDuringImport, "the verification was to be sent while the import held the write lock")
+        #expect(seen.cardsWhenServing == "2\n", "the server began answering only after the import: \(seen.untilServing)")
+        #expect(seen.readyz == "ready")
+        #expect(seen.sentDuringImport, "the verification was to be sent while the import held the write lock")
+        let first = seen.first
         if first.status == "200" {
             #expect(first.body.contains(#""valid":true"#), "\(first.body)")
-            #expect(try committedCards() == "\(rows + 2)\n", "answered before the import committed: it did not wait for it")
+            #expect(seen.cardsAfterFirst == "\(rows + 2)\n", "answered before the import committed: it did not wait for it")
         } else {
             // The import held the lock longer than a group waits: nothing recorded, retry.
             #expect(first.status == "503" && first.body.contains(#""error":"unavailable""#), "\(first.status) \(first.body)")
             #expect(first.headers.lowercased().contains("retry-after:"), "\(first.headers)")
-            #expect(waited > .seconds(9), "a group waits about ten seconds for the lock before it gives up: \(waited)")
+            #expect(seen.waited > .seconds(9), "a group waits about ten seconds for the lock before it gives up: \(seen.waited)")
         }
-
-        importing.waitUntilExit()
-        let summary = String(decoding: imported.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(importing.terminationStatus == 0 && summary.contains("\(rows) new"), "\(summary)")
-        let again = try verify("during-import")
-        #expect(again.status == "200" && again.body.contains(#""valid":true"#), "\(again.body)")
-        if first.status == "200" { #expect(again.body == first.body, "the same nonce replays the first answer") }
-        let other = try verify("after-import")
-        #expect(other.body.contains(#""valid":false"#) && other.body.contains("already_used_here"), "\(other.body)")
-        server.terminate()
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        #expect(seen.importStatus == 0 && seen.importSummary.contains("\(rows) new"), "\(seen.importSummary)")
+        #expect(seen.again.status == "200" && seen.again.body.contains(#""valid":true"#), "\(seen.again.body)")
+        if first.status == "200" { #expect(seen.again.body == first.body, "the same nonce replays the first answer") }
+        #expect(seen.other.body.contains(#""valid":false"#) && seen.other.body.contains("already_used_here"), "\(seen.other.body)")
+        #expect(seen.serverStatus == 0)
         #expect(try cli.run("audit", "verify").status == 0)
     }
 
@@ -386,5 +335,96 @@ struct LargeImportFileTests {
         #expect(result.stdout.contains("imported 20001 card(s): 20001 new"), "\(result.stderr)")
         #expect(try cli.run("cards", "show", "LZ20001").stdout.contains("欧阳小明"))
         #expect(try cli.run("cards", "import", file, "--encoding", "utf-8").stderr.contains("is not utf-8 text"))
+    }
+}
+
+/// Runs `body` on a thread of its own and returns its result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// `cards import` of a large file with no server, `serve` started once the import's transaction writes, and what
+/// each step saw (ChunkedImportTests.serveStartedDuringImport checks it).
+struct ImportBesideServe: Sendable {
+    typealias Reply = (status: String, headers: String, body: String)
+    var startedDuringImport = false
+    var untilServing = Duration.zero
+    var cardsWhenServing = ""
+    var readyz = ""
+    var sentDuringImport = false
+    var first: Reply = ("", "", "")
+    var waited = Duration.zero
+    var cardsAfterFirst = ""
+    var importStatus: Int32 = -1
+    var importSummary = ""
+    var again: Reply = ("", "", "")
+    var other: Reply = ("", "", "")
+    var serverStatus: Int32 = -1
+
+    init(cli: CLI, csv: String, key: String, code: String) throws {
+        let importing = Process()
+        importing.executableURL = URL(fileURLWithPath: CLI.binary)
+        importing.arguments = ["--data-dir", cli.dataDirectory, "cards", "import", csv]
+        let imported = Pipe()
+        importing.standardOutput = imported
+        importing.standardError = FileHandle.nullDevice
+        try importing.run()
+        defer { if importing.isRunning { importing.terminate() } }
+        // Started once the import's one transaction holds the write lock (its pages spill into the write-ahead log).
+        let wal = cli.dataDirectory + "/yongjun.sqlite-wal"
+        let begun = ContinuousClock.now
+        while importing.isRunning, ContinuousClock.now - begun < .seconds(120) {
+            if ((try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0) > 1_000_000 { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        startedDuringImport = importing.isRunning
+        guard startedDuringImport else { return }
+
+        let port = try OccupiedPort.freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let log = cli.workDirectory + "/serve.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: CLI.binary)
+        server.arguments = ["--data-dir", cli.dataDirectory, "serve", "--port", String(port), "--admin-port", "off"]
+        server.standardOutput = FileHandle(forWritingAtPath: log)
+        server.standardError = FileHandle(forWritingAtPath: log)
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let starting = ContinuousClock.now
+        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("serving on"), ContinuousClock.now - starting < .seconds(60) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        untilServing = ContinuousClock.now - starting
+        // What a reader sees committed: 2 cards until the import commits, then all of them.
+        let committedCards = { try runTool(["sqlite3", cli.dataDirectory + "/yongjun.sqlite", "SELECT count(*) FROM cards"]).output }
+        cardsWhenServing = try committedCards()
+        readyz = try runTool(["curl", "-s", "--max-time", "5", base + "/readyz"]).output
+
+        func verify(_ nonce: String) throws -> Reply {
+            let headers = cli.workDirectory + "/headers-\(nonce)"
+            let output = try runTool([
+                "curl", "-s", "--max-time", "60", "-D", headers, "-w", "\n%{http_code}", "-X", "POST", "-H", "Authorization: Bearer \(key)",
+                "-H", "Content-Type: application/json", "-d", #"{"code":"\#(code)","nonce":"\#(nonce)"}"#, base + "/api/v1/verifications",
+            ]).output
+            let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+            return (String(lines.last ?? ""), (try? String(contentsOfFile: headers, encoding: .utf8)) ?? "", lines.dropLast().joined(separator: "\n"))
+        }
+        sentDuringImport = try committedCards() == "2\n"
+        let sent = ContinuousClock.now
+        first = try verify("during-import")
+        waited = ContinuousClock.now - sent
+        cardsAfterFirst = try committedCards()
+
+        importing.waitUntilExit()
+        importStatus = importing.terminationStatus
+        importSummary = String(decoding: imported.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        again = try verify("during-import")
+        other = try verify("after-import")
+        server.terminate()
+        server.waitUntilExit()
+        serverStatus = server.terminationStatus
     }
 }
