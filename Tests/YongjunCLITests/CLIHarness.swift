@@ -147,6 +147,13 @@ final class ServerProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// A crash report from the log, from its reason on (the whole log is long), or the log's end when there is none.
+    var crashReport: String {
+        let log = log
+        let start = ["Fatal error", "💣", "Crash"].compactMap { log.range(of: $0)?.lowerBound }.min()
+        return start.map { String(log[$0...].prefix(3000)) } ?? String(log.suffix(3000))
+    }
+
     func verify(_ code: String, key: String) async throws -> [String: Any] {
         var request = URLRequest(url: baseURL.appendingPathComponent("api/v1/verifications"))
         request.httpMethod = "POST"

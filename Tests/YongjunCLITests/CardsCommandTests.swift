@@ -274,18 +274,18 @@ struct ChunkedImportTests {
         #expect(seen.readyz == "ready")
         #expect(seen.sentDuringImport, "the verification was to be sent while the import held the write lock")
         let first = seen.first
-        if first.status == "200" {
+        if first.status == 200 {
             #expect(first.body.contains(#""valid":true"#), "\(first.body)")
             #expect(seen.cardsAfterFirst == "\(rows + 2)\n", "answered before the import committed: it did not wait for it")
         } else {
             // The import held the lock longer than a group waits: nothing recorded, retry.
-            #expect(first.status == "503" && first.body.contains(#""error":"unavailable""#), "\(first.status) \(first.body)")
+            #expect(first.status == 503 && first.body.contains(#""error":"unavailable""#), "\(first.status) \(first.body)")
             #expect(first.headers.lowercased().contains("retry-after:"), "\(first.headers)")
             #expect(seen.waited > .seconds(9), "a group waits about ten seconds for the lock before it gives up: \(seen.waited)")
         }
         #expect(seen.importStatus == 0 && seen.importSummary.contains("\(rows) new"), "\(seen.importSummary)")
-        #expect(seen.again.status == "200" && seen.again.body.contains(#""valid":true"#), "\(seen.again.body)")
-        if first.status == "200" { #expect(seen.again.body == first.body, "the same nonce replays the first answer") }
+        #expect(seen.again.status == 200 && seen.again.body.contains(#""valid":true"#), "\(seen.again.body)")
+        if first.status == 200 { #expect(seen.again.body == first.body, "the same nonce replays the first answer") }
         #expect(seen.other.body.contains(#""valid":false"#) && seen.other.body.contains("already_used_here"), "\(seen.other.body)")
         #expect(seen.serverStatus == 0)
         #expect(try cli.run("audit", "verify").status == 0)
@@ -348,19 +348,18 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 /// `cards import` of a large file with no server, `serve` started once the import's transaction writes, and what
 /// each step saw (ChunkedImportTests.serveStartedDuringImport checks it).
 struct ImportBesideServe: Sendable {
-    typealias Reply = (status: String, headers: String, body: String)
     var startedDuringImport = false
     var untilServing = Duration.zero
     var cardsWhenServing = ""
     var readyz = ""
     var sentDuringImport = false
-    var first: Reply = ("", "", "")
+    var first = CurlReply(status: 0, headers: "", body: "", seconds: 0)
     var waited = Duration.zero
     var cardsAfterFirst = ""
     var importStatus: Int32 = -1
     var importSummary = ""
-    var again: Reply = ("", "", "")
-    var other: Reply = ("", "", "")
+    var again = CurlReply(status: 0, headers: "", body: "", seconds: 0)
+    var other = CurlReply(status: 0, headers: "", body: "", seconds: 0)
     var serverStatus: Int32 = -1
 
     init(cli: CLI, csv: String, key: String, code: String) throws {
@@ -401,16 +400,16 @@ struct ImportBesideServe: Sendable {
         // What a reader sees committed: 2 cards until the import commits, then all of them.
         let committedCards = { try runTool(["sqlite3", cli.dataDirectory + "/yongjun.sqlite", "SELECT count(*) FROM cards"]).output }
         cardsWhenServing = try committedCards()
-        readyz = try runTool(["curl", "-s", "--max-time", "5", base + "/readyz"]).output
+        readyz = try timedCurl(in: cli.workDirectory, [base + "/readyz"]).body
 
-        func verify(_ nonce: String) throws -> Reply {
-            let headers = cli.workDirectory + "/headers-\(nonce)"
-            let output = try runTool([
-                "curl", "-s", "--max-time", "60", "-D", headers, "-w", "\n%{http_code}", "-X", "POST", "-H", "Authorization: Bearer \(key)",
-                "-H", "Content-Type: application/json", "-d", #"{"code":"\#(code)","nonce":"\#(nonce)"}"#, base + "/api/v1/verifications",
-            ]).output
-            let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
-            return (String(lines.last ?? ""), (try? String(contentsOfFile: headers, encoding: .utf8)) ?? "", lines.dropLast().joined(separator: "\n"))
+        func verify(_ nonce: String) throws -> CurlReply {
+            try timedCurl(
+                in: cli.workDirectory,
+                [
+                    "-X", "POST", "-H", "Authorization: Bearer \(key)", "-H", "Content-Type: application/json",
+                    "-d", #"{"code":"\#(code)","nonce":"\#(nonce)"}"#, base + "/api/v1/verifications",
+                ]
+            )
         }
         sentDuringImport = try committedCards() == "2\n"
         let sent = ContinuousClock.now

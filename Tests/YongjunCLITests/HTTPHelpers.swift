@@ -73,6 +73,19 @@ final class HTTPClient: Sendable {
         return try await json("/api/v1/verifications", object, headers: ["Authorization": "Bearer \(key)"])
     }
 
+    /// A till's retry: the same verification again while it is answered 503, a second apart, at most `tries` times.
+    /// Every reply; the last is the first that was not 503 (or the last try's).
+    func verifyWhileUnavailable(_ code: String, key: String, nonce: String, tries: Int) async throws -> [HTTPReply] {
+        var replies: [HTTPReply] = []
+        for _ in 0..<tries {
+            let reply = try await verify(code, key: key, nonce: nonce)
+            replies.append(reply)
+            if reply.status != 503 { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        return replies
+    }
+
     /// A form post with the CSRF cookie and field a page would carry (fetched from `page` first).
     func form(_ path: String, page: String, fields: [String: String], cookies: [String: String] = [:]) async throws -> HTTPReply {
         let first = try await send("GET", page, headers: cookieHeader(cookies))
@@ -255,4 +268,48 @@ extension OccupiedPort {
     static func freePort() throws -> Int {
         try OccupiedPort().port
     }
+}
+
+/// What curl saw of one request, timed by curl itself (this test process's own threads may crawl when the whole
+/// suite runs): the status (0 when there was no answer), the headers, the body and the seconds it took.
+struct CurlReply: Sendable, CustomStringConvertible {
+    let status: Int
+    let headers: String
+    let body: String
+    let seconds: Double
+
+    var description: String { "\(status) in \(seconds) s: \(body.prefix(500))" }
+}
+
+/// Runs one curl per entry, all at once (`arguments` after the common ones: method, headers, body, URL).
+func concurrentCurls(in folder: String, _ requests: [String: [String]]) throws -> [String: CurlReply] {
+    let dir = folder + "/curls-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var script = ""
+    for (name, arguments) in requests {
+        let common = [
+            "curl", "-s", "--max-time", "60", "-D", "\(dir)/\(name).headers", "-o", "\(dir)/\(name).body", "-w", "%{http_code} %{time_total}",
+        ]
+        script += (common + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        script += " > '\(dir)/\(name).status' &\n"
+    }
+    _ = try runTool(["bash", "-c", script + "wait"])
+    var answers: [String: CurlReply] = [:]
+    for name in requests.keys {
+        let read = { (suffix: String) in (try? String(contentsOfFile: "\(dir)/\(name).\(suffix)", encoding: .utf8)) ?? "" }
+        let parts = read("status").split(separator: " ")
+        answers[name] = CurlReply(
+            status: Int(parts.first ?? "") ?? 0,
+            headers: read("headers"),
+            body: read("body"),
+            seconds: Double(parts.last ?? "") ?? 99
+        )
+    }
+    return answers
+}
+
+/// One request with curl (`concurrentCurls` of one).
+func timedCurl(in folder: String, _ arguments: [String]) throws -> CurlReply {
+    try concurrentCurls(in: folder, ["one": arguments])["one"] ?? CurlReply(status: 0, headers: "", body: "", seconds: 99)
 }

@@ -240,104 +240,73 @@ struct MultiInstanceTests {
 
     @Test("PostgreSQL going away while serving: a verification is answered 503 within seconds, /readyz says so, SIGTERM still stops")
     func storeGoesAway() async throws {
-        let cli = try CLI()
-        defer { cli.remove() }
-        let key = try cli.prepare()
-        let cluster = try OwnCluster(copying: cli)
-        defer { cluster.stop() }
-        let server = try ServerProcess(cli: cli, extraArguments: ["--database", cluster.url])
-        let code = try cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        cluster.stop()
-        // curl times the answer itself: this test process's own pool may crawl when the whole suite runs.
-        let body = #"{"code":"\#(code)","nonce":"till-9-1"}"#
-        let sent = try runTool([
-            "curl", "-s", "--max-time", "60", "-w", "\n%{http_code} %{time_total}", "-X", "POST", "-H", "Authorization: Bearer \(key)",
-            "-H", "Content-Type: application/json", "-d", body, server.baseURL.absoluteString + "/api/v1/verifications",
-        ]).output
-        let status = sent.split(separator: "\n").last?.split(separator: " ").map(String.init) ?? []
-        #expect(status.first == "503" && sent.contains(#""error":"unavailable""#), "\(sent)")
-        #expect((Double(status.last ?? "") ?? 99) < 15, "answered in \(status.last ?? "?") s, not left waiting for a connection")
-        let admin = try #require(server.adminURL)
-        #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 503)
-        #expect(try await server.client.send("GET", "/healthz").status == 200)
-        #expect(server.stop() == 0)
+        let own = try ServerOnOwnCluster()
+        defer { own.close() }
+        let code = try own.cli.run("cards", "code", "LZ0001").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        own.cluster.stop()
+        let sent = try timedCurl(in: own.cli.workDirectory, own.verification(code, nonce: "till-9-1"))
+        #expect(sent.status == 503 && sent.body.contains(#""error":"unavailable""#), "\(sent)")
+        #expect(sent.seconds < 15, "answered in \(sent.seconds) s, not left waiting for a connection")
+        #expect(try await HTTPClient(try #require(own.server.adminURL)).send("GET", "/readyz").status == 503)
+        #expect(try await own.server.client.send("GET", "/healthz").status == 200)
+        #expect(own.server.stop() == 0, "\(own.server.crashReport)")
     }
 }
 
 extension MultiInstanceTests {
     @Test("PostgreSQL restarted under a serving instance: the kept connection is replaced, a retry with the same nonce is answered once")
     func storeRestarts() async throws {
-        let cli = try CLI()
-        defer { cli.remove() }
-        let key = try cli.prepare()
-        let cluster = try OwnCluster(copying: cli)
-        defer { cluster.stop() }
-        let server = try ServerProcess(cli: cli, extraArguments: ["--database", cluster.url])
-        defer { if server.process.isRunning { _ = server.stop() } }
-        let codes = try cli.run("cards", "code", "LZ0001", "LZ0002").stdout.split(separator: "\n").map(String.init)
-        let headers = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
-        let first = try await server.client.json("/api/v1/verifications", ["code": codes[0], "nonce": "till-7-1"], headers: headers)
+        let own = try ServerOnOwnCluster()
+        defer { own.close() }
+        let (server, key) = (own.server, own.key)
+        let codes = try own.cli.run("cards", "code", "LZ0001", "LZ0002").stdout.split(separator: "\n").map(String.init)
+        let first = try await server.client.verify(codes[0], key: key, nonce: "till-7-1")
         #expect(first.json["valid"] as? Bool == true, "\(first.body)")
 
         // Every connection is cut, the one the verification log keeps between groups among them.
-        try cluster.restart()
+        try own.cluster.restart()
         // A till retries a 503 with the same nonce; the answer must come, and only once.
-        var replies: [HTTPReply] = []
-        for _ in 0..<5 {
-            let reply = try await server.client.json("/api/v1/verifications", ["code": codes[1], "nonce": "till-7-2"], headers: headers)
-            replies.append(reply)
-            if reply.status != 503 { break }
-            try await Task.sleep(for: .seconds(1))
-        }
+        let replies = try await server.client.verifyWhileUnavailable(codes[1], key: key, nonce: "till-7-2", tries: 5)
         let answered = try #require(replies.last)
         #expect(answered.status == 200 && answered.json["valid"] as? Bool == true, "\(replies.map { "\($0.status) \($0.body)" })")
         #expect(replies.dropLast().allSatisfy { $0.status == 503 && $0.error == "unavailable" }, "\(replies.map(\.body))")
-        let again = try await server.client.json("/api/v1/verifications", ["code": codes[1], "nonce": "till-7-2"], headers: headers)
+        let again = try await server.client.verify(codes[1], key: key, nonce: "till-7-2")
         #expect(again.body == answered.body, "the same nonce gets the first answer")
-        let reused = try await server.client.json("/api/v1/verifications", ["code": codes[0], "nonce": "till-7-3"], headers: headers)
+        let reused = try await server.client.verify(codes[0], key: key, nonce: "till-7-3")
         #expect(reused.reason == "already_used_here", "\(reused.body)")
-        let admin = try #require(server.adminURL)
-        #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
-        #expect(server.stop() == 0, "SIGTERM stops it after the restart too")
+        #expect(try await HTTPClient(try #require(server.adminURL)).send("GET", "/readyz").status == 200)
+        #expect(server.stop() == 0, "SIGTERM stops it after the restart too: \(server.crashReport)")
     }
 }
 
 extension MultiInstanceTests {
     @Test("PostgreSQL hanging (every process stopped) under a serving instance: 503 within the deadlines, /readyz says so, it recovers")
     func storeHangs() async throws {
-        let cli = try CLI()
-        defer { cli.remove() }
-        let key = try cli.prepare()
-        let cluster = try OwnCluster(copying: cli)
-        defer {
-            cluster.signal("CONT")
-            cluster.stop()
-        }
-        let server = try ServerProcess(cli: cli, extraArguments: ["--database", cluster.url])
-        defer { if server.process.isRunning { _ = server.stop() } }
-        let codes = try cli.run("cards", "code", "LZ0001", "LZ0002").stdout.split(separator: "\n").map(String.init)
-        let headers = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
-        let first = try await server.client.json("/api/v1/verifications", ["code": codes[0], "nonce": "till-8-1"], headers: headers)
+        let own = try ServerOnOwnCluster()
+        defer { own.close() }
+        let (server, key, folder) = (own.server, own.key, own.cli.workDirectory)
+        let codes = try own.cli.run("cards", "code", "LZ0001", "LZ0002").stdout.split(separator: "\n").map(String.init)
+        let first = try await server.client.verify(codes[0], key: key, nonce: "till-8-1")
         #expect(first.json["valid"] as? Bool == true, "\(first.body)")
 
         // Readiness leaves a connection idle in the pool, for the frozen server to hold next.
         let admin = try #require(server.adminURL)
         #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
         // The sockets stay open and nothing answers: a database host that froze, not one that went away.
-        cluster.signal("STOP")
+        own.cluster.signal("STOP")
         let readyz = admin.absoluteString + "/readyz"
-        let early = try runTool(["curl", "-s", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", readyz]).output
-            .split(separator: " ").map(String.init)
-        #expect(early.first == "503" && (Double(early.last ?? "") ?? 99) < 10, "/readyz, PostgreSQL frozen, a connection idle: \(early)")
-        // A till's verification, a shop's JSON lookup and a holder's page at once, each with its own curl.
-        let body = #"{"code":"\#(codes[1])","nonce":"till-8-2"}"#
+        let early = try timedCurl(in: folder, [readyz])
+        #expect(early.status == 503 && early.seconds < 10, "/readyz, PostgreSQL frozen, a connection idle: \(early)")
+        // At once, each with its own curl: a till's verification, a holder signing in (a route that writes), a shop's
+        // JSON lookup and a page.
         let base = server.baseURL.absoluteString
         let answers = try concurrentCurls(
-            in: cli.dataDirectory,
+            in: folder,
             [
-                "verify": [
-                    "-X", "POST", "-H", "Authorization: Bearer \(key)", "-H", "Content-Type: application/json", "-d", body,
-                    base + "/api/v1/verifications",
+                "verify": own.verification(codes[1], nonce: "till-8-2"),
+                "signIn": [
+                    "-X", "POST", "-H", "Content-Type: application/json", "-d", #"{"cardNo":"LZ0001","pin":"482913"}"#,
+                    base + "/api/v1/holder/session",
                 ],
                 "merchants": [base + "/api/v1/merchants"],
                 "shops": [base + "/shops"],
@@ -346,61 +315,56 @@ extension MultiInstanceTests {
         let verify = try #require(answers["verify"])
         #expect(verify.status == 503 && verify.body.contains(#""error":"unavailable""#), "\(verify)")
         #expect(verify.seconds < 30, "answered in \(verify.seconds) s: at most a statement's 15 s and a lease's 3 s")
-        // Route reads answer within their 15 s as well: 503 with Retry-After, never a 500, never a hang.
-        let merchants = try #require(answers["merchants"])
-        #expect(merchants.status == 503 && merchants.body.contains(#""error":"unavailable""#), "\(merchants)")
-        #expect(merchants.headers.lowercased().contains("retry-after: 1"), "\(merchants.headers)")
-        #expect(merchants.seconds < 25, "the directory answered in \(merchants.seconds) s")
+        // Every other route answers within its 15 s as well: 503 with Retry-After, never a 500, never a hang.
+        for name in ["signIn", "merchants"] {
+            let answer = try #require(answers[name])
+            #expect(answer.status == 503 && answer.body.contains(#""error":"unavailable""#), "\(name): \(answer)")
+            #expect(answer.headers.lowercased().contains("retry-after: 1"), "\(name): \(answer.headers)")
+            #expect(answer.seconds < 25, "\(name) answered in \(answer.seconds) s")
+        }
         let shops = try #require(answers["shops"])
         #expect(shops.status == 503 && shops.body.contains("服务暂时不可用") && shops.headers.contains("text/html"), "\(shops)")
         #expect(shops.seconds < 25, "the shops page answered in \(shops.seconds) s")
-        let ready = try runTool(["curl", "-s", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", readyz]).output
-            .split(separator: " ").map(String.init)
-        #expect(ready.first == "503" && (Double(ready.last ?? "") ?? 99) < 10, "/readyz while PostgreSQL hangs: \(ready)")
+        let ready = try timedCurl(in: folder, [readyz])
+        #expect(ready.status == 503 && ready.seconds < 10, "/readyz while PostgreSQL hangs: \(ready)")
 
-        cluster.signal("CONT")
-        var replies: [HTTPReply] = []
-        for _ in 0..<10 {
-            let reply = try await server.client.json("/api/v1/verifications", ["code": codes[1], "nonce": "till-8-2"], headers: headers)
-            replies.append(reply)
-            if reply.status != 503 { break }
-            try await Task.sleep(for: .seconds(1))
-        }
+        own.cluster.signal("CONT")
+        let replies = try await server.client.verifyWhileUnavailable(codes[1], key: key, nonce: "till-8-2", tries: 10)
         #expect(replies.last?.status == 200 && replies.last?.json["valid"] as? Bool == true, "\(replies.map { "\($0.status) \($0.body)" })")
         #expect(try await HTTPClient(admin).send("GET", "/readyz").status == 200)
-        let stopped = server.stop()
-        // A crash report starts with the reason; the whole log is long.
-        let log = server.log
-        let crash = ["Fatal error", "💣", "Crash"].compactMap { log.range(of: $0)?.lowerBound }.min().map { String(log[$0...].prefix(3000)) }
-        #expect(stopped == 0, "\(crash ?? String(log.suffix(3000)))")
+        #expect(server.stop() == 0, "\(server.crashReport)")
     }
 }
 
-/// Runs one curl per entry, all at once (`arguments` after the common ones), and gives each one's status, headers,
-/// body and seconds taken.
-func concurrentCurls(
-    in folder: String,
-    _ requests: [String: [String]]
-) throws -> [String: (status: Int, headers: String, body: String, seconds: Double)] {
-    let dir = folder + "/curls-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    var script = ""
-    for (name, arguments) in requests {
-        let common = [
-            "curl", "-s", "--max-time", "60", "-D", "\(dir)/\(name).headers", "-o", "\(dir)/\(name).body", "-w", "%{http_code} %{time_total}",
+/// A prepared register (`CLI.prepare`) copied into a PostgreSQL cluster of the test's own, and a server on it.
+struct ServerOnOwnCluster {
+    let cli: CLI
+    let key: String
+    let cluster: OwnCluster
+    let server: ServerProcess
+
+    init() throws {
+        cli = try CLI()
+        key = try cli.prepare()
+        cluster = try OwnCluster(copying: cli)
+        server = try ServerProcess(cli: cli, extraArguments: ["--database", cluster.url])
+    }
+
+    /// curl's arguments for a verification of `code` with the shop's key.
+    func verification(_ code: String, nonce: String) -> [String] {
+        [
+            "-X", "POST", "-H", "Authorization: Bearer \(key)", "-H", "Content-Type: application/json",
+            "-d", #"{"code":"\#(code)","nonce":"\#(nonce)"}"#, server.baseURL.absoluteString + "/api/v1/verifications",
         ]
-        script += (common + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        script += " > '\(dir)/\(name).status' &\n"
     }
-    _ = try runTool(["bash", "-c", script + "wait"])
-    var answers: [String: (status: Int, headers: String, body: String, seconds: Double)] = [:]
-    for name in requests.keys {
-        let read = { (suffix: String) in (try? String(contentsOfFile: "\(dir)/\(name).\(suffix)", encoding: .utf8)) ?? "" }
-        let parts = read("status").split(separator: " ")
-        answers[name] = (Int(parts.first ?? "") ?? 0, read("headers"), read("body"), Double(parts.last ?? "") ?? 99)
+
+    /// Stops whatever still runs (a frozen cluster is let go on first) and removes the files.
+    func close() {
+        if server.process.isRunning { _ = server.stop() }
+        cluster.signal("CONT")
+        cluster.stop()
+        cli.remove()
     }
-    return answers
 }
 
 /// A PostgreSQL cluster of a test's own, holding a copy of a register: stopped or restarted under a server, which
