@@ -120,9 +120,9 @@ extension Assets {
             await finished(database.transaction("uses", "readwrite").objectStore("uses").put(used).transaction);
           }
 
-          // Today's answer from the server through the no-JS form route: true once shown; "lost" when the request or its
-          // reply failed or the server answered 5xx, "timeout" after `patience` ms without an answer. The nonce makes
-          // asking again safe: the server answers a nonce it has seen with its first answer.
+          // Today's answer from the server through the no-JS form route: "answered" once shown; "lost" when the
+          // request or its reply failed or the server answered 5xx, "timeout" after `patience` ms without an answer.
+          // The nonce makes asking again safe: the server answers a nonce it has seen with its first answer.
           async function verifyOnline(code, nonce, retried, patience) {
             const abort = new AbortController();
             const timer = setTimeout(() => abort.abort(), patience);
@@ -142,7 +142,7 @@ extension Assets {
               answer.replaceChildren(...Array.from(fresh.childNodes, (node) => document.importNode(node, true)));
               if (token) csrf.value = token.value;
               if (fresh.querySelector(".result.valid, .result.notice")) await rememberUse(code).catch(() => {});
-              return true;
+              return "answered";
             }
             if (response.status >= 500) return "lost";
             if (response.status === 403 && !retried && token === null) {
@@ -155,7 +155,7 @@ extension Assets {
               }
             }
             location.assign("/shop");
-            return true;
+            return "answered";
           }
 
           // The offline verdict; a valid code uses up its use on this device in the same transaction that queues the record.
@@ -220,7 +220,7 @@ extension Assets {
               // nonce, the server gives that answer again instead of "already used". Not after a timeout: the cashier
               // would wait twice, and the device can answer offline.
               if (outcome === "lost" && navigator.onLine) outcome = await verifyOnline(code, nonce, false, 5000);
-              if (outcome !== true) await verifyOffline(code);
+              if (outcome !== "answered") await verifyOffline(code);
               // The server answered again after an outage the browser did not notice (no "online" event).
               else if (queueCount.dataset.count !== "0") upload();
             } finally {
