@@ -10,9 +10,9 @@ import YongjunStorage
 /// A PostgreSQL that froze (a hung host, a full disk, a stopped process: sockets open, nothing answering) answers a
 /// statement neither with rows nor with an error, and cancellation does not reach it; without this a holder signing
 /// in, a cashier page or the status list waited for as long as the client did. The call is then left to end with its
-/// connection. The verification log bounds its own statements (and must not be abandoned mid-group), readiness its
-/// ping, and filing histories is background work that may take its time: those pass straight through. Commands use
-/// `PostgresStore` itself, where a year report or an import may rightly run for minutes.
+/// connection; a cancelled call (a client that left, a service stopping) stops waiting at once. The verification log
+/// bounds its own statements (and must not be abandoned mid-group) and readiness its ping: those pass straight
+/// through. Commands use `PostgresStore` itself, where a year report or an import may rightly run for minutes.
 public struct PostgresRouteStore: Store {
     public let base: PostgresStore
     let deadline: Duration
@@ -42,11 +42,13 @@ public struct PostgresRouteStore: Store {
     public func abandonLockWaits() { base.abandonLockWaits() }
     public func verificationLogStopped() async { await base.verificationLogStopped() }
 
-    public func indexCardHistory(settled: String, batch: Int) async throws -> Int {
-        try await base.indexCardHistory(settled: settled, batch: batch)
-    }
-
     // MARK: Answered within the deadline
+
+    /// Background work, but a service: one waiting on a connection that never answers would keep the server from
+    /// stopping (SIGTERM ended in "Cancellation took longer than allowed" after PostgreSQL had been frozen).
+    public func indexCardHistory(settled: String, batch: Int) async throws -> Int {
+        try await answered { try await $0.indexCardHistory(settled: settled, batch: batch) }
+    }
 
     public func recentVerifications(now: Date, since earliest: Date) async throws -> [VerificationEntry] {
         try await answered { try await $0.recentVerifications(now: now, since: earliest) }

@@ -48,16 +48,17 @@ public final class PostgresStore: Store, Sendable {
         }
     }
 
-    /// `body`'s result, or `timeout` (`PostgresUnavailable`) once `deadline` passed without one. The body is then left
-    /// to end whenever its connection does: a statement sent to a server that froze (sockets open, nothing answering)
-    /// gets neither an answer nor an error, and cancellation does not reach it. The caller's cancellation is passed
-    /// on to the body (a request whose client left stops waiting for a lease).
+    /// `body`'s result, or `timeout` (`PostgresUnavailable`) once `deadline` passed without one, or `CancellationError`
+    /// as soon as the caller is cancelled. The body is then left to end whenever its connection does: a statement
+    /// sent to a server that froze (sockets open, nothing answering), or written to a connection that has just
+    /// closed, gets neither an answer nor an error, and cancellation does not reach it. It is told of the
+    /// cancellation all the same (a request whose client left stops waiting for a lease).
     static func abandoning<T: Sendable>(
         after deadline: Duration,
         orThrow timeout: any Error = PostgresUnavailable(),
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let work = AbandonedWork()
+        let work = AbandonedWork<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let once = ResumeOnce(continuation)
@@ -69,7 +70,8 @@ public final class PostgresStore: Store, Sendable {
                     Task {
                         do { once.resume(with: .success(try await body())) } catch { once.resume(with: .failure(error)) }
                         timer.cancel()
-                    }
+                    },
+                    answering: once
                 )
             }
         } onCancel: {
@@ -147,24 +149,30 @@ public struct PostgresStatementTimedOut: StoreUnreachable, CustomStringConvertib
     public var description: String { "no answer from PostgreSQL within \(PostgresVerificationTransaction.statementSeconds) s" }
 }
 
-/// The task `abandoning` runs its body in, cancelled with its caller (also when the cancellation came first).
-final class AbandonedWork: Sendable {
-    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+/// The task `abandoning` runs its body in, and the caller's continuation: on the caller's cancellation (also when it
+/// came first) the body is cancelled and the caller answered `CancellationError` without waiting for it.
+final class AbandonedWork<T: Sendable>: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, caller: ResumeOnce<T>?, cancelled: Bool)>((nil, nil, false))
 
-    func start(_ task: Task<Void, Never>) {
-        if state.withLock({ state in
-            state.task = task
+    func start(_ task: Task<Void, Never>, answering caller: ResumeOnce<T>) {
+        let cancelled = state.withLock { state in
+            (state.task, state.caller) = (task, caller)
             return state.cancelled
-        }) {
-            task.cancel()
         }
+        if cancelled { stop(task, caller) }
     }
 
     func cancel() {
-        state.withLock { state in
+        let (task, caller) = state.withLock { state in
             state.cancelled = true
-            return state.task
-        }?.cancel()
+            return (state.task, state.caller)
+        }
+        if let task, let caller { stop(task, caller) }
+    }
+
+    private func stop(_ task: Task<Void, Never>, _ caller: ResumeOnce<T>) {
+        task.cancel()
+        caller.resume(with: .failure(CancellationError()))
     }
 }
 

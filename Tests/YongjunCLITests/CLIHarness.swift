@@ -151,7 +151,9 @@ final class ServerProcess: @unchecked Sendable {
     var crashReport: String {
         let log = log
         let start = ["Fatal error", "💣", "Crash"].compactMap { log.range(of: $0)?.lowerBound }.min()
-        return start.map { String(log[$0...].prefix(3000)) } ?? String(log.suffix(3000))
+        // What it warned of before, which says what it was waiting for.
+        let warned = log.split(separator: "\n").filter { $0.contains(" warning ") || $0.contains(" error ") }.suffix(8).joined(separator: "\n")
+        return warned + "\n" + (start.map { String(log[$0...].prefix(3000)) } ?? String(log.suffix(3000)))
     }
 
     func verify(_ code: String, key: String) async throws -> [String: Any] {
