@@ -287,7 +287,8 @@ def submit(page, code):
 
 def answer(page, code):
     submit(page, code)
-    return page.wait_until(ANSWER, "an answer")
+    # The page answers in well under a second; under the whole suite on 2 cores an offline check took over 15 s once.
+    return page.wait_until(ANSWER, "an answer", timeout=30)
 
 
 def answer_server_unreachable(page, code):
